@@ -1,0 +1,170 @@
+"""Open PostgreSQL connections and turn libpq failures into sentences a user can act on.
+
+Where the password comes from, in order: the DSN (or the wizard's field), libpq's own sources
+(``PGPASSWORD``, ``~/.pgpass``), the system keyring entry the wizard saved, and finally a prompt.
+The password is passed to libpq as a keyword, never inside a string we build or show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from app.core.dsn import Target, scrub
+from app.core.errors import ConnectFailed
+
+PasswordLookup = Callable[[Target], str | None]
+
+# Session settings that make values and verification independent of the server's defaults:
+# SQLite's CURRENT_TIMESTAMP text is UTC, so the session must be UTC too.
+SESSION_SETUP = (
+    "SET TimeZone = 'UTC'",
+    "SET DateStyle = 'ISO, YMD'",
+    "SET extra_float_digits = 1",
+    "SET client_encoding = 'UTF8'",
+)
+
+
+@dataclass
+class Connected:
+    """An open connection and where its password came from."""
+
+    conn: psycopg.Connection
+    target: Target  # carries the password that worked (None when libpq found it itself)
+    password_source: str  # "dsn" | "libpq" | "keyring" | "prompt" | "none"
+
+    @property
+    def server_version(self) -> str:
+        """The server's version as it reports it, e.g. ``18.0``."""
+        return self.conn.info.parameter_status("server_version") or "unknown"
+
+
+def connect(
+    target: Target,
+    *,
+    keyring_lookup: PasswordLookup | None = None,
+    prompt: PasswordLookup | None = None,
+    autocommit: bool = False,
+    timeout_s: int = 10,
+) -> Connected:
+    """Connect, trying each password source in turn; raise :class:`ConnectFailed`."""
+    if target.password is not None:
+        return Connected(_open(target, autocommit, timeout_s), target, "dsn")
+    try:
+        return Connected(_open(target, autocommit, timeout_s), target, _libpq_source(target))
+    except ConnectFailed as exc:
+        if exc.kind not in ("no_password", "auth"):
+            raise
+        first_error = exc
+    for source, lookup in (("keyring", keyring_lookup), ("prompt", prompt)):
+        password = lookup(target) if lookup else None
+        if password:
+            with_pw = target.with_password(password)
+            try:
+                return Connected(_open(with_pw, autocommit, timeout_s), with_pw, source)
+            except ConnectFailed as exc:
+                if exc.kind != "auth":
+                    raise
+                first_error = exc
+    raise first_error
+
+
+def _libpq_source(target: Target) -> str:
+    """Name the source libpq used when we gave it no password (best effort, for reports)."""
+    import os
+
+    return "libpq" if os.environ.get("PGPASSWORD") or _has_passfile(target) else "none"
+
+
+def _has_passfile(target: Target) -> bool:
+    import os
+    from pathlib import Path
+
+    path = target.params.get("passfile") or os.environ.get("PGPASSFILE")
+    return Path(path).is_file() if path else (Path.home() / ".pgpass").is_file()
+
+
+def _open(target: Target, autocommit: bool, timeout_s: int) -> psycopg.Connection:
+    kwargs: dict[str, object] = {"autocommit": autocommit, "application_name": "ailt-migrate"}
+    if "connect_timeout" not in target.params:
+        kwargs["connect_timeout"] = timeout_s
+    if target.password is not None:
+        kwargs["password"] = target.password
+    try:
+        conn = psycopg.connect(target.conninfo, **kwargs)  # type: ignore[arg-type]
+    except psycopg.Error as exc:
+        raise classify(exc, target) from None
+    try:
+        for statement in SESSION_SETUP:
+            conn.execute(statement)  # type: ignore[arg-type]
+        if not autocommit:
+            conn.commit()
+    except psycopg.Error as exc:
+        conn.close()
+        raise classify(exc, target) from None
+    return conn
+
+
+def classify(exc: BaseException, target: Target) -> ConnectFailed:
+    """Map a libpq connection error to a :class:`ConnectFailed` with a plain reason."""
+    text = scrub(str(exc), target.secrets())
+    low = text.lower()
+    where = target.key
+    if "no password supplied" in low:
+        return ConnectFailed(
+            f"{target.user} needs a password on {where}: enter it, or set PGPASSWORD, "
+            "or add it to ~/.pgpass.", "no_password")
+    if "password authentication failed" in low or "authentication failed" in low:
+        return ConnectFailed(
+            f"The password for {target.user} was rejected by {target.host}:{target.port}: "
+            "check it and try again.", "auth")
+    if "does not exist" in low and "database" in low:
+        return ConnectFailed(
+            f"Database {target.dbname!r} does not exist on {target.host}:{target.port}: "
+            "create it (createdb) or choose another database.", "no_database")
+    if "role" in low and "does not exist" in low:
+        return ConnectFailed(
+            f"Role {target.user!r} does not exist on {target.host}:{target.port}: "
+            "check the user name.", "auth")
+    if "ssl" in low and ("required" in low or "no encryption" in low or "not support" in low):
+        return ConnectFailed(
+            f"{target.host}:{target.port} and the connection disagree on SSL: "
+            "try sslmode=require (or sslmode=disable for a local server).", "ssl_required")
+    if "permission denied" in low:
+        return ConnectFailed(
+            f"{target.user} may not connect to {target.dbname!r}: "
+            "ask the database owner to GRANT CONNECT.", "permission")
+    unreachable = ("connection refused", "could not translate host name", "timeout expired",
+                   "no such file or directory", "network is unreachable", "no route to host",
+                   "could not connect", "name or service not known", "connection timed out")
+    if any(u in low for u in unreachable):
+        return ConnectFailed(
+            f"Cannot reach PostgreSQL at {target.host}:{target.port}: check the host and port, "
+            "and that the server is running and accepts connections.", "unreachable")
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return ConnectFailed(f"Cannot connect to {where}: {first_line}.", "other")
+
+
+def check_connection(target: Target, keyring_lookup: PasswordLookup | None = None) -> Connected:
+    """Connect once (autocommit) to check the target; the caller closes ``.conn``."""
+    return connect(target, keyring_lookup=keyring_lookup, autocommit=True)
+
+
+def create_database(target: Target, keyring_lookup: PasswordLookup | None = None) -> None:
+    """Create the target's database by connecting to the ``postgres`` maintenance database."""
+    from psycopg import sql
+
+    maintenance = Target({**target.params, "dbname": "postgres"}, target.password)
+    found = connect(maintenance, keyring_lookup=keyring_lookup, autocommit=True)
+    try:
+        found.conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.dbname)))
+    except psycopg.errors.InsufficientPrivilege:
+        raise ConnectFailed(
+            f"{target.user} may not create databases: ask an administrator to run "
+            f"CREATE DATABASE {target.dbname} OWNER {target.user}.", "permission") from None
+    except psycopg.Error as exc:
+        raise classify(exc, target) from None
+    finally:
+        found.conn.close()

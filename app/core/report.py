@@ -1,0 +1,73 @@
+"""The machine-readable result: ``run --json`` prints it, the wizard saves it in the reports folder.
+
+Both use the same keys, so scripts can read either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core.migrate import Result
+from app.core.plan import Plan
+
+
+def plan_to_dict(plan: Plan, *, elapsed_s: float = 0.0) -> dict[str, Any]:
+    """The dry run as JSON-ready data (nothing secret in it: the DSN is masked)."""
+    return {
+        "source": {
+            "path": str(plan.source.path),
+            "size_bytes": plan.source.size_bytes,
+            "version": plan.source.version,
+            "counts": plan.source.counts,
+        },
+        "target": {
+            "dsn": plan.target.display,
+            "server_version": plan.server_version,
+            "counts": {t.name: t.target_rows for t in plan.tables},
+            "password_source": plan.password_source,
+        },
+        "tables": [
+            {"table": t.name, "ailt_table": t.known, "sqlite_rows": t.source_rows,
+             "postgres_rows": t.target_rows, "status": t.status, "notes": t.notes}
+            for t in plan.tables
+        ],
+        "executed": False,
+        "verified": {"counts_match": None, "checksums_match": None},
+        "problems": [p.as_dict() for p in plan.problems],
+        "warnings": plan.warnings,
+        "elapsed_s": round(elapsed_s, 3),
+    }
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    """The executed migration as JSON-ready data."""
+    data = plan_to_dict(result.plan, elapsed_s=result.elapsed_s)
+    data["executed"] = result.committed
+    data["target"]["counts"] = {c.table: c.target_rows for c in result.checks}
+    data["verified"] = {
+        "counts_match": result.counts_match,
+        "checksums_match": result.checksums_match,
+        "tables": [
+            {"table": c.table, "sqlite_rows": c.source_rows, "postgres_rows": c.target_rows,
+             "sqlite_checksum": c.source_checksum, "postgres_checksum": c.target_checksum}
+            for c in result.checks
+        ],
+    }
+    data["repaired"] = [p.as_dict() for p in result.repaired]
+    data["rows_copied"] = result.rows_copied
+    data["timing_s"] = {"copy": round(result.copy_s, 3), "verify": round(result.verify_s, 3)}
+    return data
+
+
+def save_report(data: dict[str, Any], reports_dir: Path) -> Path:
+    """Write the report as ``ailt-migrate-YYYYmmdd-HHMMSS.json`` (atomically) and return its path."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / time.strftime("ailt-migrate-%Y%m%d-%H%M%S.json")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

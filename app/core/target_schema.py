@@ -1,0 +1,324 @@
+"""The PostgreSQL side's tables: what exists, what to create, and how each column is carried.
+
+AI Log Trail's tables get the schema AI Log Trail expects (ids as BIGINT identities, REAL widened
+to DOUBLE PRECISION, timestamps as TIMESTAMPTZ). Any other table is translated from its declared
+SQLite types and the values it actually holds, so nothing is lost. Keys, foreign keys and indexes
+of created tables are added after the data, which is how bulk loaders keep COPY fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from app.core.ailt_schema import KNOWN_BY_NAME, TIMESTAMP_COLUMNS
+from app.core.source import SourceTable, SqliteSource, _quote
+
+# How values are carried: the kind decides conversion, scan checks and the verification form.
+TEXT, INT, FLOAT, FLOAT4, TIMESTAMPTZ, BYTEA = "text", "int", "float", "float4", "timestamptz", "bytea"
+INT4_RANGE = (-(2**31), 2**31 - 1)
+INT2_RANGE = (-(2**15), 2**15 - 1)
+
+
+@dataclass
+class ColumnMap:
+    """One column: its SQLite declaration, the PostgreSQL type, and the kind of value carried."""
+
+    name: str
+    decl_type: str
+    pg_type: str  # the type we create, or the existing column's type
+    kind: str
+    int_range: tuple[int, int] | None = None  # when the existing column is narrower than bigint
+
+
+@dataclass
+class TargetColumn:
+    """A column that already exists in the target."""
+
+    name: str
+    type: str
+    not_null: bool
+    has_default: bool
+
+
+@dataclass
+class TableMap:
+    """How one source table lands in the target."""
+
+    source: SourceTable
+    columns: list[ColumnMap]
+    exists: bool
+    target_rows: int = 0
+    problems: list[str] = field(default_factory=list)  # schema mismatches (block execute)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The table name (the same on both sides)."""
+        return self.source.name
+
+    @property
+    def ident(self) -> sql.Identifier:
+        """The quoted table name."""
+        return sql.Identifier(self.source.name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Copied columns, in source order."""
+        return tuple(c.name for c in self.columns)
+
+
+def map_tables(conn: psycopg.Connection, src: SqliteSource) -> list[TableMap]:
+    """Match every source table with the target: existing columns checked, missing ones planned."""
+    existing = existing_tables(conn, [t.name for t in src.tables])
+    maps = []
+    for table in src.tables:
+        target_cols = existing.get(table.name)
+        if target_cols is None:
+            maps.append(TableMap(table, _planned_columns(table, src), exists=False))
+        else:
+            maps.append(_fit_existing(conn, table, target_cols))
+    return maps
+
+
+def existing_tables(conn: psycopg.Connection, names: list[str]) -> dict[str, list[TargetColumn]]:
+    """Columns of the named tables that exist in the current schema."""
+    rows = conn.execute(
+        """
+        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               (a.atthasdef OR a.attidentity <> '')
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+          AND c.relname = ANY(%s)
+        ORDER BY c.relname, a.attnum
+        """,
+        [names],
+    ).fetchall()
+    found: dict[str, list[TargetColumn]] = {}
+    for rel, name, typ, not_null, has_default in rows:
+        found.setdefault(rel, []).append(TargetColumn(name, typ, not_null, has_default))
+    return found
+
+
+def count_rows(conn: psycopg.Connection, table: str) -> int:
+    """Exact row count of a target table."""
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- tables the tool creates -------------------------------------------------------------------
+
+def _planned_columns(table: SourceTable, src: SqliteSource) -> list[ColumnMap]:
+    spec = KNOWN_BY_NAME.get(table.name)
+    if spec is not None and set(spec.column_names) <= set(table.column_names):
+        pg_types = {c.name: c.pg_type for c in spec.columns}
+        cols = []
+        for c in table.columns:
+            if c.name == "id":
+                cols.append(ColumnMap("id", c.decl_type, "BIGINT", INT))
+            elif c.name in pg_types:
+                pg_type = pg_types[c.name]
+                cols.append(ColumnMap(c.name, c.decl_type, pg_type, _kind_of(pg_type)))
+            else:  # a column a newer AI Log Trail added: translate it like an unknown one
+                cols.append(_translated(table, c.name, c.decl_type, src))
+        return cols
+    return [_translated(table, c.name, c.decl_type, src) for c in table.columns]
+
+
+def _translated(table: SourceTable, name: str, decl: str, src: SqliteSource) -> ColumnMap:
+    """Pick a lossless PostgreSQL type from the declared type and the values actually stored."""
+    if name == table.integer_pk:
+        return ColumnMap(name, decl, "BIGINT", INT)
+    seen = {r[0] for r in src.conn.execute(
+        f"SELECT DISTINCT typeof({_quote(name)}) FROM {_quote(table.name)}")} - {"null"}
+    affinity = sqlite_affinity(decl)
+    if not seen:
+        pg_type = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT",
+                   "BLOB": "BYTEA", "NUMERIC": "NUMERIC"}[affinity]
+        if affinity == "NUMERIC":
+            pg_type = "TEXT"
+    elif seen == {"integer"} and affinity != "TEXT":
+        pg_type = "BIGINT"
+    elif seen <= {"integer", "real"} and affinity != "TEXT":
+        pg_type = "DOUBLE PRECISION"
+    elif seen == {"blob"}:
+        pg_type = "BYTEA"
+    else:
+        pg_type = "TEXT"
+    return ColumnMap(name, decl, pg_type, _kind_of(pg_type))
+
+
+def sqlite_affinity(decl: str) -> str:
+    """SQLite's column affinity rules (section 3.1 of its datatype documentation)."""
+    d = decl.upper()
+    if "INT" in d:
+        return "INTEGER"
+    if any(s in d for s in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in d or not d:
+        return "BLOB"
+    if any(s in d for s in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+def _kind_of(pg_type: str) -> str:
+    t = pg_type.lower()
+    if t in ("bigint", "integer", "smallint", "int8", "int4", "int2"):
+        return INT
+    if t in ("double precision", "float8", "numeric") or t.startswith("numeric"):
+        return FLOAT
+    if t in ("real", "float4"):
+        return FLOAT4
+    if t.startswith("timestamp with time zone") or t == "timestamptz":
+        return TIMESTAMPTZ
+    if t == "bytea":
+        return BYTEA
+    return TEXT
+
+
+def create_table_sql(tm: TableMap) -> sql.Composed:
+    """CREATE TABLE with columns, NOT NULL, defaults and CHECKs; keys come after the data."""
+    spec = KNOWN_BY_NAME.get(tm.name)
+    spec_cols = {c.name: c for c in spec.columns} if spec else {}
+    parts = []
+    for col in tm.columns:
+        src_col = next(c for c in tm.source.columns if c.name == col.name)
+        piece = sql.SQL("{} {}").format(sql.Identifier(col.name), sql.SQL(col.pg_type))
+        if col.name == tm.source.integer_pk:
+            piece += sql.SQL(" GENERATED BY DEFAULT AS IDENTITY")
+        elif src_col.not_null or src_col.pk:
+            piece += sql.SQL(" NOT NULL")
+        default = _pg_default(col, src_col.default, spec_cols.get(col.name) is not None)
+        if default is not None:
+            piece += sql.SQL(" DEFAULT ") + sql.SQL(default)  # type: ignore[operator]
+        check = spec_cols[col.name].check if col.name in spec_cols else None
+        if check:
+            piece += sql.SQL(" CHECK ({})").format(sql.SQL(check))  # type: ignore[operator]
+        parts.append(piece)
+    return sql.SQL("CREATE TABLE {} ({})").format(tm.ident, sql.SQL(", ").join(parts))
+
+
+def _pg_default(col: ColumnMap, sqlite_default: str | None, known: bool) -> str | None:
+    """Translate simple SQLite defaults; function defaults PostgreSQL lacks are dropped."""
+    if sqlite_default is None:
+        return None
+    d = sqlite_default.strip()
+    if d.upper() in ("CURRENT_TIMESTAMP", "(CURRENT_TIMESTAMP)"):
+        if col.kind == TIMESTAMPTZ:
+            return "CURRENT_TIMESTAMP"
+        # Text column: keep SQLite's UTC 'YYYY-MM-DD HH:MM:SS' form.
+        return "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+    if _is_literal(d):
+        return d
+    return None
+
+
+def _is_literal(d: str) -> bool:
+    if d.startswith("'") and d.endswith("'"):
+        return True
+    try:
+        float(d.strip("()"))
+    except ValueError:
+        return d.upper() in ("NULL", "TRUE", "FALSE")
+    return True
+
+
+def post_data_sql(tm: TableMap, created: set[str]) -> list[sql.Composed]:
+    """Primary key, UNIQUE constraints, foreign keys and indexes for a table we created."""
+    t = tm.source
+    stmts: list[sql.Composed] = []
+    pk = [c.name for c in sorted(t.columns, key=lambda c: c.pk) if c.pk]
+    if pk:
+        stmts.append(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+            tm.ident, sql.SQL(", ").join(map(sql.Identifier, pk))))
+    for idx in t.indexes:
+        if idx.origin == "pk" or idx.partial:
+            continue
+        cols = sql.SQL(", ").join(map(sql.Identifier, idx.columns))
+        if idx.unique:
+            stmts.append(sql.SQL("ALTER TABLE {} ADD UNIQUE ({})").format(tm.ident, cols))
+        else:
+            stmts.append(sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                sql.Identifier(idx.name), tm.ident, cols))
+    for fk in t.foreign_keys:
+        if fk.parent not in created and fk.parent != t.name:
+            continue  # the parent was not created by us: leave the existing schema alone
+        action = fk.on_delete.upper() if fk.on_delete.upper() in (
+            "CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT") else "NO ACTION"
+        stmts.append(sql.SQL(
+            "ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE " + action
+        ).format(tm.ident, sql.SQL(", ").join(map(sql.Identifier, fk.columns)),
+                 sql.Identifier(fk.parent),
+                 sql.SQL(", ").join(map(sql.Identifier, fk.parent_columns))))
+    return stmts
+
+
+def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
+    """Move the identity/serial sequence past the highest id so the next insert succeeds."""
+    key = tm.source.integer_pk
+    if key is None:
+        return None
+    return sql.SQL(
+        "SELECT setval(s, COALESCE((SELECT max({col}) FROM {tbl}), 0) + 1, false) "
+        "FROM pg_get_serial_sequence({name}, {colname}) AS s WHERE s IS NOT NULL"
+    ).format(col=sql.Identifier(key), tbl=tm.ident,
+             name=sql.Literal(sql.Identifier(tm.name).as_string(None)),  # type: ignore[arg-type]
+             colname=sql.Literal(key))
+
+
+# --- tables that already exist -----------------------------------------------------------------
+
+def _fit_existing(conn: psycopg.Connection, table: SourceTable,
+                  target_cols: list[TargetColumn]) -> TableMap:
+    """Accept an existing table as it is when its columns can hold the source's values."""
+    by_name = {c.name: c for c in target_cols}
+    tm = TableMap(table, [], exists=True, target_rows=count_rows(conn, table.name))
+    for col in table.columns:
+        tc = by_name.get(col.name)
+        if tc is None:
+            tm.problems.append(f"the target table {table.name} has no column {col.name}")
+            continue
+        kind = _kind_of(tc.type)
+        expected = _expected_kind(table.name, col.name, col.decl_type)
+        cm = ColumnMap(col.name, col.decl_type, tc.type, kind)
+        if tc.type in ("integer", "smallint"):
+            cm.int_range = INT4_RANGE if tc.type == "integer" else INT2_RANGE
+        if not _compatible(expected, kind, tc.type):
+            tm.problems.append(
+                f"{table.name}.{col.name} is {tc.type} in the target but holds "
+                f"{col.decl_type or 'untyped'} values in SQLite")
+        if kind == FLOAT4:
+            tm.warnings.append(
+                f"{table.name}.{col.name} is a 4-byte real in the target: values keep only "
+                "about 7 digits (AI Log Trail's REAL is 8 bytes; DOUBLE PRECISION keeps them)")
+        tm.columns.append(cm)
+    for tc in target_cols:
+        if tc.name not in table.column_names and tc.not_null and not tc.has_default:
+            tm.problems.append(f"the target column {table.name}.{tc.name} is NOT NULL without "
+                               "a default, and SQLite has no such column")
+    return tm
+
+
+def _expected_kind(table: str, column: str, decl: str) -> str:
+    if table in KNOWN_BY_NAME and column in TIMESTAMP_COLUMNS:
+        return TIMESTAMPTZ
+    return {"INTEGER": INT, "REAL": FLOAT, "TEXT": TEXT, "BLOB": BYTEA,
+            "NUMERIC": FLOAT}[sqlite_affinity(decl)]
+
+
+def _compatible(expected: str, kind: str, pg_type: str) -> bool:
+    if expected == kind:
+        return True
+    if expected == FLOAT and kind == FLOAT4:
+        return True  # accepted with a warning
+    if expected == TIMESTAMPTZ and kind == TEXT:
+        return True  # kept as SQLite's text
+    if expected == TEXT:
+        return kind == TEXT and not pg_type.startswith(("json", "xml"))
+    return expected == BYTEA and kind == TEXT

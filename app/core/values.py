@@ -1,0 +1,34 @@
+"""Value conversions for the copy and for the canonical form verification hashes.
+
+Timestamps are sent in exactly the form PostgreSQL prints a TIMESTAMPTZ (session TimeZone UTC,
+DateStyle ISO), and floats are compared as their 8 IEEE bytes, so both sides render identically.
+"""
+
+from __future__ import annotations
+
+import struct
+from datetime import UTC, datetime
+
+
+def float4_rounded(value: float) -> float:
+    """The double a 4-byte ``real`` column will hold for ``value``."""
+    return float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+def parse_sqlite_timestamp(text: str) -> datetime | None:
+    """Read SQLite timestamp text as an instant; zone-less text is UTC (CURRENT_TIMESTAMP)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def pg_timestamptz_text(moment: datetime) -> str:
+    """A UTC instant as PostgreSQL prints a TIMESTAMPTZ with TimeZone UTC and DateStyle ISO."""
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if moment.microsecond:
+        text += "." + f"{moment.microsecond:06d}".rstrip("0")
+    return text + "+00"

@@ -1,0 +1,321 @@
+"""The migration against a real PostgreSQL: exact values, identities, one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from app.core.ailt_schema import KNOWN_TABLES
+from app.core.dsn import parse_dsn
+from app.core.errors import Cancelled, ConnectFailed, Refused
+from app.core.migrate import Options, dry_run, execute
+from app.core.source import inspect_source
+from tests.conftest import TargetDb
+from tests.helpers import assert_tables_identical, empty_ailt_db, sample_db
+
+
+def _target(db: TargetDb):  # type: ignore[no-untyped-def]
+    return parse_dsn(db.conninfo).with_password(db.password)
+
+
+def _tables(conn: psycopg.Connection) -> set[str]:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {r[0] for r in rows}
+
+
+def test_dry_run_writes_nothing(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    plan = dry_run(path, _target(target_db))
+    assert plan.server_version.split(".")[0].isdigit()
+    assert {t.status for t in plan.tables} == {"will be created"}
+    assert [t.name for t in plan.tables] == [t.name for t in KNOWN_TABLES]
+    assert plan.problems == []
+    with target_db.connect() as conn:
+        assert _tables(conn) == set()
+
+
+def test_full_migration_is_exact(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, sessions=4)
+    result = execute(path, _target(target_db))
+    assert result.committed and result.counts_match and result.checksums_match
+    with target_db.connect() as conn:
+        for spec in KNOWN_TABLES:
+            assert_tables_identical(path, conn, spec.name)
+        types = dict(conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'token_messages'").fetchall())
+        assert types["primary_used_percent"] == "double precision"
+
+
+def test_identity_sequences_are_past_the_highest_id(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    execute(path, _target(target_db))
+    with target_db.connect() as conn:
+        conn.execute("INSERT INTO files (path) VALUES ('/next')")
+        conn.execute("INSERT INTO redactions (replacement_text) VALUES ('x')")
+        fid = conn.execute("SELECT max(id) FROM files").fetchone()[0]
+        conn.execute("INSERT INTO sessions (file_id) VALUES (%s)", [fid])
+        pid = conn.execute(
+            "INSERT INTO prompts (file_id, prompt_index) VALUES (%s, 0) RETURNING id",
+            [fid]).fetchone()[0]
+        for spec in KNOWN_TABLES:
+            if spec.name != "redactions" and spec.foreign_keys[:1] and \
+                    spec.foreign_keys[0].parent == "prompts":
+                conn.execute(f"INSERT INTO {spec.name} (prompt_id) VALUES (%s)", [pid])
+        conn.execute("INSERT INTO events (file_id, timestamp, event_type, category, priority) "
+                     "VALUES (%s, 'now', 'x', 'y', 'z')", [fid])
+
+
+def test_empty_tables_get_usable_sequences(tmp_path: Path, target_db: TargetDb) -> None:
+    conn = empty_ailt_db(tmp_path)
+    conn.close()
+    execute(tmp_path / "tiny.sqlite", _target(target_db))
+    with target_db.connect() as pg:
+        assert pg.execute("INSERT INTO files (path) VALUES ('a') RETURNING id").fetchone() == (1,)
+
+
+def test_tricky_text_reals_and_timestamps(tmp_path: Path, target_db: TargetDb) -> None:
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (path, ingested_at) VALUES ('a', '2025-01-02 03:04:05')")
+    conn.execute("INSERT INTO files (path, ingested_at) VALUES ('b', '2025-06-30T23:59:59.25Z')")
+    texts = ["tab\there", "cr\r\nlf", "back\\slash \\N", "", "é ü ß 中文 🙂👍🏽", "\x08\x0c\x0b",
+             "x" * 100_000, "trailing space ", "'quotes\" and ;"]
+    for i, text in enumerate(texts):
+        conn.execute("INSERT INTO prompts (file_id, prompt_index, message, raw_json) "
+                     "VALUES (1, ?, ?, NULL)", [i, text])
+    reals = [0.1, 1 / 3, 37.123456789012, 1e-300, 1.7976931348623157e308, -0.0, 5e-324, 2.0**60]
+    for r in reals:
+        conn.execute("INSERT INTO token_messages (prompt_id, primary_used_percent, "
+                     "primary_window_minutes) VALUES (1, ?, ?)", [r, 2**62])
+    conn.commit()
+    conn.close()
+    path = tmp_path / "tiny.sqlite"
+    with target_db.connect() as pg:  # a server whose sessions are not in UTC
+        pg.execute(f'ALTER DATABASE "{target_db.name}" SET timezone TO \'America/New_York\'')
+    execute(path, _target(target_db))
+    with target_db.connect() as pg:
+        for table in ("files", "prompts", "token_messages"):
+            assert_tables_identical(path, pg, table)
+        pg.execute("SET TimeZone = 'Asia/Tokyo'")
+        epoch = pg.execute("SELECT extract(epoch FROM ingested_at) FROM files ORDER BY id")
+        assert [float(r[0]) for r in epoch] == [1735787045.0, 1751327999.25]
+        assert pg.execute("SELECT message IS NULL, message = '' FROM prompts "
+                          "WHERE prompt_index = 3").fetchone() == (False, True)
+
+
+def test_older_nine_table_file(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, older=True)
+    result = execute(path, _target(target_db))
+    assert "redactions" not in [c.table for c in result.checks]
+    with target_db.connect() as conn:
+        assert "redactions" not in _tables(conn)
+        assert_tables_identical(path, conn, "events")
+
+
+def test_extra_tables_are_translated_and_copied(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, extra_tables=True)
+    plan = dry_run(path, _target(target_db))
+    extra = [t for t in plan.tables if not t.known]
+    assert {t.name for t in extra} == {"redaction_rules", "session_context"}
+    assert all("not an AI Log Trail table" in " ".join(t.notes) for t in extra)
+    execute(path, _target(target_db))
+    with target_db.connect() as conn:
+        for name in ("redaction_rules", "session_context"):
+            assert_tables_identical(path, conn, name)
+        fks = conn.execute(
+            "SELECT confrelid::regclass::text FROM pg_constraint "
+            "WHERE conrelid = 'session_context'::regclass AND contype = 'f'").fetchall()
+        assert fks == [("sessions",)]
+        conn.execute("INSERT INTO redaction_rules (name, pattern) VALUES ('new', 'x')")
+
+
+def _ailt_own_schema(conn: psycopg.Connection) -> None:
+    """AI Log Trail's own PostgreSQL schema, as its ingest creates it beforehand."""
+    conn.execute("""
+        CREATE TABLE files (id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            ingested_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP);
+        CREATE TABLE sessions (id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            file_id INTEGER NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,
+            session_id TEXT, session_timestamp TEXT, cwd TEXT, approval_policy TEXT,
+            sandbox_mode TEXT, network_access TEXT, raw_json TEXT);
+        CREATE TABLE prompts (id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            prompt_index INTEGER NOT NULL, timestamp TEXT, message TEXT, active_file TEXT,
+            open_tabs TEXT, my_request TEXT, raw_json TEXT);
+        CREATE TABLE token_messages (id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            timestamp TEXT, primary_used_percent REAL, primary_window_minutes INTEGER,
+            primary_resets TEXT, secondary_used_percent REAL, secondary_window_minutes INTEGER,
+            secondary_resets TEXT, raw_json TEXT);
+    """)
+
+
+def test_existing_empty_ailt_schema_is_accepted_with_a_real_warning(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+    plan = dry_run(path, _target(target_db))
+    status = {t.name: t.status for t in plan.tables}
+    assert status["files"] == "ready" and status["events"] == "will be created"
+    assert any("4-byte real" in w for w in plan.warnings)
+    result = execute(path, _target(target_db))
+    assert result.checksums_match
+    with target_db.connect() as conn:
+        assert conn.execute("SELECT data_type FROM information_schema.columns WHERE "
+                            "table_name='files' AND column_name='id'").fetchone() == ("integer",)
+        conn.execute("INSERT INTO files (path) VALUES ('/after')")
+        assert_tables_identical(path, conn, "prompts")
+
+
+def test_mismatching_target_columns_are_refused(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    with target_db.connect() as conn:
+        conn.execute("CREATE TABLE files (id BIGINT PRIMARY KEY, location TEXT NOT NULL)")
+    plan = dry_run(path, _target(target_db))
+    files = next(t for t in plan.tables if t.name == "files")
+    assert files.status == "problem"
+    assert any("has no column path" in n for n in files.notes)
+    with pytest.raises(Refused, match="do not fit"):
+        execute(path, _target(target_db))
+
+
+def test_non_empty_target_is_refused_and_left_alone(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    execute(path, _target(target_db))
+    plan = dry_run(path, _target(target_db))
+    assert {t.status for t in plan.tables if t.source_rows} == {"target not empty"}
+    with pytest.raises(Refused, match=r"already holds rows in files \(3 rows\)"):
+        execute(path, _target(target_db))
+
+
+def _bad_values_db(tmp_path: Path) -> Path:
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (path) VALUES ('a')")
+    conn.execute("INSERT INTO prompts (file_id, prompt_index, message) VALUES (1, 0, 'ok')")
+    conn.execute("INSERT INTO prompts (file_id, prompt_index, message) VALUES (1, 1, ?)",
+                 ["nul\x00inside"])
+    conn.execute("INSERT INTO prompts (file_id, prompt_index, message) VALUES "
+                 "(1, 2, CAST(X'6E6F742075746638FF' AS TEXT))")
+    conn.commit()
+    conn.close()
+    return tmp_path / "tiny.sqlite"
+
+
+def test_values_postgres_cannot_take_are_listed_and_refused(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    path = _bad_values_db(tmp_path)
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO prompts (file_id, prompt_index) VALUES (1, 'three')")
+    conn.execute("INSERT INTO prompts (file_id, prompt_index) VALUES (1, 4.5)")
+    conn.commit()
+    conn.close()
+    plan = dry_run(path, _target(target_db))
+    found = {(p.table, p.id, p.column, p.code) for p in plan.problems}
+    assert found == {("prompts", 2, "message", "nul"), ("prompts", 3, "message", "utf8"),
+                     ("prompts", 4, "prompt_index", "type"),
+                     ("prompts", 5, "prompt_index", "type")}
+    with pytest.raises(Refused, match="cannot be migrated"):
+        execute(path, _target(target_db))
+    with target_db.connect() as pg:
+        assert _tables(pg) == set()
+
+
+def test_repairs_fix_and_list_every_changed_value(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _bad_values_db(tmp_path)
+    options = Options(repairs=frozenset({"strip-nul", "replace-invalid-utf8"}))
+    result = execute(path, _target(target_db), options)
+    assert result.checksums_match
+    assert {(p.id, p.column, p.code) for p in result.repaired} == {
+        (2, "message", "nul"), (3, "message", "utf8")}
+    with target_db.connect() as pg:
+        rows = pg.execute("SELECT message FROM prompts ORDER BY id").fetchall()
+    assert rows == [("ok",), ("nulinside",), ("not utf8\ufffd",)]
+
+
+def test_int4_target_column_out_of_range(tmp_path: Path, target_db: TargetDb) -> None:
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (path) VALUES ('a')")
+    conn.execute("INSERT INTO prompts (file_id, prompt_index) VALUES (1, ?)", [2**40])
+    conn.commit()
+    conn.close()
+    with target_db.connect() as pg:
+        _ailt_own_schema(pg)
+    plan = dry_run(tmp_path / "tiny.sqlite", _target(target_db))
+    assert [(p.column, p.code) for p in plan.problems] == [("prompt_index", "range")]
+
+
+def test_cancel_mid_copy_leaves_the_target_unchanged(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, sessions=6)
+    seen: list[str] = []
+
+    def progress(table: str, done: int, total: int) -> None:
+        seen.append(table)
+
+    with pytest.raises(Cancelled):
+        execute(path, _target(target_db), Options(batch_size=50), on_progress=progress,
+                is_cancelled=lambda: "prompts" in seen)
+    with target_db.connect() as pg:
+        assert _tables(pg) == set()
+
+
+def test_connection_lost_mid_copy(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, sessions=6)
+    killed = []
+
+    def progress(table: str, done: int, total: int) -> None:
+        if table == "prompts" and not killed:
+            with target_db.server.admin() as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name = 'ailt-migrate'")
+            killed.append(True)
+
+    with pytest.raises(ConnectFailed, match="lost during the migration") as err:
+        execute(path, _target(target_db), Options(batch_size=50), on_progress=progress)
+    assert target_db.password not in str(err.value)
+    with target_db.connect() as pg:
+        assert _tables(pg) == set()
+
+
+def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -> None:
+    """A target that silently alters values (a trigger) fails verification; nothing stays."""
+    from app.core.errors import VerificationFailed
+
+    path = sample_db(tmp_path, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+        conn.execute("""
+            CREATE FUNCTION shout() RETURNS trigger AS $$
+            BEGIN NEW.message := upper(NEW.message); RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER shout BEFORE INSERT ON prompts FOR EACH ROW EXECUTE FUNCTION shout();
+        """)
+    with pytest.raises(VerificationFailed, match="prompts"):
+        execute(path, _target(target_db))
+    with target_db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM files").fetchone() == (0,)
+        assert "events" not in _tables(conn)
+
+
+def test_user_without_create_rights(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    server = target_db.server
+    server.create_role("ailt_reader", "reader-pw")
+    with server.admin() as admin:
+        admin.execute(f'GRANT CONNECT ON DATABASE "{target_db.name}" TO ailt_reader')
+    with psycopg.connect(server.conninfo(target_db.name), autocommit=True) as db:
+        db.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    reader = parse_dsn(server.conninfo(target_db.name, "ailt_reader")).with_password("reader-pw")
+    plan = dry_run(path, reader)
+    assert {t.status for t in plan.tables} == {"problem"}
+    with pytest.raises(Refused, match="may not create tables"):
+        execute(path, reader)
+
+
+def test_source_counts_match_dry_run(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    plan = dry_run(path, _target(target_db))
+    assert {t.name: t.source_rows for t in plan.tables} == inspect_source(path).counts
