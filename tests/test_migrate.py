@@ -319,3 +319,15 @@ def test_source_counts_match_dry_run(tmp_path: Path, target_db: TargetDb) -> Non
     path = sample_db(tmp_path)
     plan = dry_run(path, _target(target_db))
     assert {t.name: t.source_rows for t in plan.tables} == inspect_source(path).counts
+
+
+def test_ids_of_deleted_rows_are_not_reused(tmp_path: Path, target_db: TargetDb) -> None:
+    """AUTOINCREMENT never hands out a deleted id again; neither does the target afterwards."""
+    conn = empty_ailt_db(tmp_path)
+    conn.executemany("INSERT INTO files (path) VALUES (?)", [("a",), ("b",), ("c",)])
+    conn.execute("DELETE FROM files WHERE id = 3")
+    conn.commit()
+    conn.close()
+    execute(tmp_path / "tiny.sqlite", _target(target_db))
+    with target_db.connect() as pg:
+        assert pg.execute("INSERT INTO files (path) VALUES ('d') RETURNING id").fetchone() == (4,)

@@ -59,6 +59,8 @@ class SourceTable:
     indexes: tuple[SourceIndex, ...] = ()
     rows: int = 0
     integer_pk: str | None = None  # the INTEGER PRIMARY KEY (rowid alias) column, if any
+    # AUTOINCREMENT's high-water mark: ids of deleted rows are never handed out again.
+    autoincrement_seq: int | None = None
 
     @property
     def known(self) -> bool:
@@ -179,7 +181,17 @@ class SqliteSource:
         integer_pk = (pk_cols[0].name if len(pk_cols) == 1 and pk_cols[0].decl_type == "INTEGER"
                       else None)
         rows = self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
-        return SourceTable(name, cols, foreign_keys, self._indexes(name), rows, integer_pk)
+        return SourceTable(name, cols, foreign_keys, self._indexes(name), rows, integer_pk,
+                           self._sequence(name))
+
+    def _sequence(self, table: str) -> int | None:
+        """The table's entry in ``sqlite_sequence`` (only AUTOINCREMENT tables have one)."""
+        try:
+            row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?",
+                                    [table]).fetchone()
+        except sqlite3.OperationalError:  # no AUTOINCREMENT table in the file
+            return None
+        return int(row[0]) if row and isinstance(row[0], int) else None
 
     def _indexes(self, table: str) -> tuple[SourceIndex, ...]:
         found = []

@@ -260,14 +260,19 @@ def post_data_sql(tm: TableMap, created: set[str]) -> list[sql.Composed]:
 
 
 def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
-    """Move the identity/serial sequence past the highest id so the next insert succeeds."""
+    """Move the identity/serial sequence past the highest id so the next insert succeeds.
+
+    For AUTOINCREMENT tables, also past SQLite's high-water mark, so ids of rows deleted
+    before the migration are not handed out again.
+    """
     key = tm.source.integer_pk
     if key is None:
         return None
+    floor = tm.source.autoincrement_seq or 0
     return sql.SQL(
-        "SELECT setval(s, COALESCE((SELECT max({col}) FROM {tbl}), 0) + 1, false) "
+        "SELECT setval(s, GREATEST((SELECT max({col}) FROM {tbl}), {floor}, 0) + 1, false) "
         "FROM pg_get_serial_sequence({name}, {colname}) AS s WHERE s IS NOT NULL"
-    ).format(col=sql.Identifier(key), tbl=tm.ident,
+    ).format(col=sql.Identifier(key), tbl=tm.ident, floor=sql.Literal(floor),
              name=sql.Literal(sql.Identifier(tm.name).as_string(None)),  # type: ignore[arg-type]
              colname=sql.Literal(key))
 
