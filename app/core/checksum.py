@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Checksum:
-    """Running SHA-256 and row count over COPY text chunks."""
+    """Running SHA-256 over COPY chunks; ``rows`` is kept by whoever knows the row boundaries."""
 
     ordered: bool = True
+    text: bool = True  # COPY text: one row per line, so rows can be counted from the bytes
     rows: int = 0
     _hash: hashlib._Hash = field(default_factory=hashlib.sha256)
     _lines: list[bytes] = field(default_factory=list)
@@ -24,13 +25,15 @@ class Checksum:
     def update(self, data: bytes | bytearray | memoryview) -> None:
         """Feed the next chunk of COPY text."""
         chunk = bytes(data)
-        self.rows += chunk.count(b"\n")
         if self.ordered:
             self._hash.update(chunk)
+            if self.text:
+                self.rows += chunk.count(b"\n")
             return
         parts = (self._partial + chunk).split(b"\n")
         self._partial = parts.pop()
         self._lines += [hashlib.sha256(p).digest() for p in parts]
+        self.rows += len(parts)
 
     @property
     def hexdigest(self) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from app.core.dsn import Target, scrub
 from app.core.errors import ConnectFailed
@@ -87,18 +88,17 @@ def _has_passfile(target: Target) -> bool:
 
 
 def _open(target: Target, autocommit: bool, timeout_s: int) -> psycopg.Connection:
-    kwargs: dict[str, object] = {"autocommit": autocommit, "application_name": "ailt-migrate"}
-    if "connect_timeout" not in target.params:
-        kwargs["connect_timeout"] = timeout_s
-    if target.password is not None:
-        kwargs["password"] = target.password
+    # libpq keywords go in the conninfo; the password only as a keyword argument.
+    params = {"application_name": "ailt-migrate", "connect_timeout": str(timeout_s),
+              **target.params}
     try:
-        conn = psycopg.connect(target.conninfo, **kwargs)  # type: ignore[arg-type]
+        conn = psycopg.connect(make_conninfo(**params), autocommit=autocommit,
+                               password=target.password)
     except psycopg.Error as exc:
         raise classify(exc, target) from None
     try:
         for statement in SESSION_SETUP:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
         if not autocommit:
             conn.commit()
     except psycopg.Error as exc:

@@ -1,31 +1,44 @@
 """Stream one table from SQLite into PostgreSQL with COPY, hashing the canonical form on the way.
 
-Rows are rendered to COPY text by psycopg's own (C-accelerated) formatter, written in batches, and
-hashed as sent: PostgreSQL prints text, integers and our timestamp form back byte for byte, so the
-target's ``COPY ... TO STDOUT`` must hash the same. Floats are hashed as their 8 IEEE bytes.
+Rows are rendered by psycopg's own C-accelerated COPY formatters and written in large chunks.
+Binary COPY is used whenever every column has an exact binary type: PostgreSQL parses it faster,
+and its ``COPY ... TO STDOUT (FORMAT BINARY)`` returns the very same bytes, so the bytes we send
+are the canonical form verification compares. Tables that need text COPY are hashed in text
+form, with floats as their 8 IEEE bytes so both sides render them identically.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg._copy_base import TextFormatter  # the formatter COPY itself uses
+from psycopg._copy_base import BinaryFormatter, Formatter, TextFormatter
 from psycopg.adapt import Transformer
+from psycopg.pq import Format
 
 from app.core.checksum import Checksum
 from app.core.errors import Cancelled
 from app.core.scan import REPLACE_INVALID_UTF8, STRIP_NUL, Problem
 from app.core.source import SqliteSource
-from app.core.target_schema import BYTEA, FLOAT, FLOAT4, TEXT, TIMESTAMPTZ, ColumnMap, TableMap
+from app.core.target_schema import (
+    BYTEA,
+    FLOAT,
+    FLOAT4,
+    TEXT,
+    TIMESTAMPTZ,
+    ColumnMap,
+    TableMap,
+)
 from app.core.values import float4_rounded, parse_sqlite_timestamp, pg_timestamptz_text
 
 Row = Sequence[Any]
 Convert = Callable[[Any], Any]
 _PACK = struct.Struct(">d").pack
+CANCELLED = "Cancelled: nothing was committed, the target is unchanged."
 
 
 def copy_table(
@@ -41,43 +54,82 @@ def copy_table(
     is_cancelled: Callable[[], bool],
 ) -> tuple[Checksum, list[Problem]]:
     """Copy ``tm`` and return the source-side checksum and the values that were repaired."""
-    sent = [_sent_converter(c) for c in tm.columns]
-    canon = [_canonical_converter(c) for c in tm.columns]
     repair = _Repairer(tm, repairs, problems)
-    checksum = Checksum(ordered=tm.source.integer_pk is not None)
+    checksum = Checksum(ordered=tm.source.integer_pk is not None, text=not tm.binary)
+    options = [sql.SQL("FORMAT BINARY")] if tm.binary else []
+    if freeze:
+        options.append(sql.SQL("FREEZE"))
     stmt = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
         tm.ident, sql.SQL(", ").join(map(sql.Identifier, tm.column_names)),
-        sql.SQL(" (FREEZE)") if freeze else sql.SQL(""))
+        sql.SQL(" ({})").format(sql.SQL(", ").join(options)) if options else sql.SQL(""))
     with conn.cursor() as cur:
-        fmt = TextFormatter(Transformer(cur))
-        canon_fmt = TextFormatter(Transformer(cur)) if any(canon) else None
+        plan = _binary_plan(cur, tm) if tm.binary else _text_plan(cur, tm)
         done = 0
         with repair.decoding(src), cur.copy(stmt) as cp:
             for batch in src.rows(tm.source, tm.column_names, batch_size):
                 if is_cancelled():
-                    raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
+                    raise Cancelled(CANCELLED)
                 rows = repair.apply(batch)
-                if any(sent):
-                    rows = [_convert(r, sent) for r in rows]
-                for row in rows:
-                    data = fmt.write_row(row)
-                    if data:
-                        cp.write(data)
-                        if canon_fmt is None:
-                            checksum.update(data)
-                if canon_fmt is not None:
-                    for row in rows:
-                        checksum.update(canon_fmt.write_row(_convert(row, canon)))
+                plan.write(rows, cp.write, checksum)
                 done += len(rows)
                 on_rows(done)
-            tail = fmt.end()
-            if tail:
-                cp.write(tail)
-                if canon_fmt is None:
-                    checksum.update(tail)
-            if canon_fmt is not None:
-                checksum.update(canon_fmt.end())
+            plan.finish(cp.write, checksum)
+    if tm.binary:
+        checksum.rows = done
     return checksum, repair.changed
+
+
+class _RowPlan:
+    """Formats rows for sending, and feeds the canonical form to the checksum."""
+
+    def __init__(self, sent: Formatter, sent_conv: list[Convert | None],
+                 canon: Formatter | None = None,
+                 canon_conv: list[Convert | None] | None = None) -> None:
+        self.sent, self.canon = sent, canon
+        self.sent_conv = sent_conv if any(sent_conv) else None
+        self.canon_conv = canon_conv or []
+
+    def write(self, rows: list[tuple[Any, ...]], send: Callable[[Any], None],
+              checksum: Checksum) -> None:
+        fmt = self.sent.write_row
+        if self.sent_conv is not None:
+            rows = [_convert(r, self.sent_conv) for r in rows]
+        for row in rows:
+            data = fmt(row)
+            if data:
+                send(data)
+                if self.canon is None:
+                    checksum.update(data)
+        if self.canon is not None:
+            for row in rows:
+                checksum.update(self.canon.write_row(_convert(row, self.canon_conv)))
+
+    def finish(self, send: Callable[[Any], None], checksum: Checksum) -> None:
+        tail = self.sent.end()
+        if tail:
+            send(tail)
+            if self.canon is None:
+                checksum.update(tail)
+        if self.canon is not None:
+            checksum.update(self.canon.end())
+
+
+def _binary_plan(cur: psycopg.Cursor[Any], tm: TableMap) -> _RowPlan:
+    tx = Transformer(cur)
+    types = cur.adapters.types
+    oids = []
+    for col in tm.columns:
+        info = types.get(col.binary_type or "")
+        assert info is not None, col.binary_type
+        oids.append(info.oid)
+    tx.set_dumper_types(oids, Format.BINARY)
+    return _RowPlan(BinaryFormatter(tx), [_binary_converter(c) for c in tm.columns])
+
+
+def _text_plan(cur: psycopg.Cursor[Any], tm: TableMap) -> _RowPlan:
+    canon = [_canonical_converter(c) for c in tm.columns]
+    return _RowPlan(TextFormatter(Transformer(cur)), [_sent_converter(c) for c in tm.columns],
+                    TextFormatter(Transformer(cur)) if any(canon) else None, canon)
 
 
 def _convert(row: Row, converters: list[Convert | None]) -> tuple[Any, ...]:
@@ -85,10 +137,23 @@ def _convert(row: Row, converters: list[Convert | None]) -> tuple[Any, ...]:
                  for v, f in zip(row, converters, strict=True))
 
 
-def _sent_converter(col: ColumnMap) -> Convert | None:
-    """How a value is sent (None: as SQLite gave it)."""
+def _binary_converter(col: ColumnMap) -> Convert | None:
+    """Python values of exactly the type the binary dumper expects."""
     if col.kind == TIMESTAMPTZ:
-        return _timestamp
+        return _instant
+    if col.kind == BYTEA:
+        return _to_bytes
+    if col.kind in (FLOAT, FLOAT4) and col.coerce:
+        return float
+    if col.kind == TEXT and col.coerce:
+        return _to_text
+    return None
+
+
+def _sent_converter(col: ColumnMap) -> Convert | None:
+    """How a value is sent in text COPY (None: as SQLite gave it)."""
+    if col.kind == TIMESTAMPTZ:
+        return _timestamp_text
     if col.kind == FLOAT4:
         return float4_rounded  # exact in float32, so PostgreSQL stores exactly this value
     if col.kind == BYTEA:
@@ -97,29 +162,39 @@ def _sent_converter(col: ColumnMap) -> Convert | None:
 
 
 def _canonical_converter(col: ColumnMap) -> Convert | None:
-    """How a value is hashed when that differs from how it is sent: floats as IEEE bytes."""
+    """How a value is hashed in text mode when that differs from how it is sent."""
     if col.kind == FLOAT:
         return lambda v: _PACK(float(v))
     if col.kind == FLOAT4:
         return lambda v: _PACK(float4_rounded(float(v)))
     if col.kind == TIMESTAMPTZ:
-        return _timestamp
+        return _timestamp_text
     if col.kind == BYTEA:
         return _to_bytes
     return None
 
 
-def _timestamp(value: Any) -> str:
+def _instant(value: Any) -> datetime:
     moment = parse_sqlite_timestamp(str(value))
     if moment is None:  # the scan refuses these before any copy starts
         raise ValueError(f"not a timestamp: {value!r}")
-    return pg_timestamptz_text(moment)
+    return moment
+
+
+def _timestamp_text(value: Any) -> str:
+    return pg_timestamptz_text(_instant(value))
 
 
 def _to_bytes(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
     return str(value).encode("utf-8")
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 class _Repairer:

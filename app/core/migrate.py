@@ -8,11 +8,13 @@ verification has passed.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 
@@ -22,7 +24,7 @@ from app.core.dsn import Target, scrub
 from app.core.errors import Cancelled, ConnectFailed, Refused, VerificationFailed
 from app.core.plan import Plan, build_table_plans, can_create_tables
 from app.core.scan import REPAIRS, Problem, scan
-from app.core.source import SqliteSource
+from app.core.source import SqliteSource, UndecodableText
 from app.core.target_schema import (
     create_table_sql,
     map_tables,
@@ -48,6 +50,12 @@ def _ignore_phase(phase: str) -> None:
     return None
 
 
+def _table_progress(on_progress: ProgressFn, table: str, total: int) -> Callable[[int], None]:
+    def report(done: int) -> None:
+        on_progress(table, done, total)
+    return report
+
+
 @dataclass
 class Options:
     """How to run: batch size, chosen repairs, password sources."""
@@ -56,7 +64,6 @@ class Options:
     repairs: frozenset[str] = frozenset()
     keyring_lookup: PasswordLookup | None = None
     prompt: PasswordLookup | None = None
-    scan_utf8: bool = True
 
 
 @dataclass
@@ -107,11 +114,11 @@ def _connect(target: Target, options: Options) -> Connected:
 
 
 def _plan(src: SqliteSource, connected: Connected, options: Options, on_phase: PhaseFn,
-          is_cancelled: Callable[[], bool]) -> Plan:
+          is_cancelled: Callable[[], bool], *, thorough: bool = True) -> Plan:
     conn = connected.conn
     maps = map_tables(conn, src)
     on_phase("Scanning values")
-    problems = scan(src, maps, utf8=options.scan_utf8, is_cancelled=is_cancelled)
+    problems = scan(src, maps, thorough=thorough, is_cancelled=is_cancelled)
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was written.")
     info = src.info()
@@ -171,12 +178,18 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
         on_phase("Connecting to PostgreSQL")
         connected = _connect(target, options)
         stack.callback(connected.conn.close)
-        plan = _plan(src, connected, options, on_phase, is_cancelled)
+        # Repairs need every problem located up front; otherwise the copy itself finds the
+        # NULs and bad UTF-8 as it reads every byte, and only then do we scan to list them.
+        plan = _plan(src, connected, options, on_phase, is_cancelled,
+                     thorough=bool(options.repairs))
         check_executable(plan, options.repairs)
         result = Result(plan)
         try:
             _migrate(src, connected.conn, plan, options, result, on_progress, on_phase,
                      is_cancelled)
+        except (psycopg.DataError, UndecodableText) as exc:
+            _rollback(connected.conn)
+            _refuse_with_problems(src, plan, exc, target)
         except psycopg.OperationalError as exc:
             _rollback(connected.conn)
             raise ConnectFailed(
@@ -196,11 +209,19 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
         return result
 
 
+def _refuse_with_problems(src: SqliteSource, plan: Plan, exc: Exception,
+                         target: Target) -> NoReturn:
+    """The copy met a value PostgreSQL refuses: list every such value, then refuse."""
+    plan.problems = scan(src, plan.maps, thorough=True)
+    if plan.problems:
+        check_executable(plan, frozenset())
+    reason = scrub(str(exc).strip().splitlines()[0], target.secrets())
+    raise Refused(f"PostgreSQL rejected a value ({reason}); nothing was committed.")
+
+
 def _rollback(conn: psycopg.Connection) -> None:
-    try:
+    with contextlib.suppress(psycopg.Error):  # a lost connection is rolled back by the server
         conn.rollback()
-    except psycopg.Error:
-        pass  # the connection is gone; the server rolls back on its own
 
 
 def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: Options,
@@ -220,7 +241,7 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
         checksum, repaired = copy_table(
             conn, src, tm, freeze=tm.name in created, batch_size=options.batch_size,
             repairs=options.repairs, problems=plan.problems,
-            on_rows=lambda n, t=tm.name, total=total: on_progress(t, n, total),
+            on_rows=_table_progress(on_progress, tm.name, total),
             is_cancelled=is_cancelled)
         sums[tm.name] = checksum
         result.repaired += repaired

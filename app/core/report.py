@@ -64,7 +64,7 @@ def result_to_dict(result: Result) -> dict[str, Any]:
 
 
 def save_report(data: dict[str, Any], reports_dir: Path) -> Path:
-    """Write the report as ``ailt-migrate-YYYYmmdd-HHMMSS.json`` (atomically) and return its path."""
+    """Write ``ailt-migrate-YYYYmmdd-HHMMSS.json`` atomically; return its path."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / time.strftime("ailt-migrate-%Y%m%d-%H%M%S.json")
     tmp = path.with_suffix(".json.tmp")

@@ -67,16 +67,21 @@ class Problem:
         return out
 
 
-def scan(src: SqliteSource, maps: list[TableMap], *, utf8: bool = True,
+def scan(src: SqliteSource, maps: list[TableMap], *, thorough: bool = True,
          is_cancelled: Callable[[], bool] = lambda: False) -> list[Problem]:
-    """Every problem value in the mapped tables (``utf8=False`` skips the full text read)."""
+    """Every problem value in the mapped tables.
+
+    ``thorough=False`` skips the checks that must read every byte of text (NUL characters,
+    UTF-8): execute leaves those to the copy itself, which reads every byte anyway and fails
+    on them, and only then runs the thorough scan to list them.
+    """
     problems: list[Problem] = []
     for tm in maps:
         if is_cancelled():
             break
-        problems += _sql_checks(src, tm)
+        problems += _sql_checks(src, tm, thorough)
         problems += _timestamp_checks(src, tm)
-        if utf8:
+        if thorough:
             problems += _utf8_checks(src, tm)
         if len(problems) > MAX_LISTED:
             break
@@ -87,7 +92,7 @@ def _key(tm: TableMap) -> str:
     return _quote(tm.source.integer_pk) if tm.source.integer_pk else "rowid"
 
 
-def _sql_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
+def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool) -> list[Problem]:
     """Type, range, blob and NUL checks, evaluated by SQLite itself."""
     cases: list[tuple[str, str, str]] = []  # (column, code, condition)
     for col in tm.columns:
@@ -104,8 +109,9 @@ def _sql_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
         elif col.kind in (TEXT, TIMESTAMPTZ):
             if col.kind == TEXT:
                 cases.append((col.name, "blob", f"typeof({c}) = 'blob'"))
-            cases.append((col.name, "nul",
-                          f"typeof({c}) = 'text' AND instr(CAST({c} AS BLOB), x'00') > 0"))
+            if thorough:
+                cases.append((col.name, "nul", f"typeof({c}) = 'text' "
+                                               f"AND instr(CAST({c} AS BLOB), x'00') > 0"))
         elif col.kind == BYTEA:
             continue
     if not cases:

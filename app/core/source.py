@@ -3,6 +3,7 @@ checksum sees the same snapshot, even while AI Log Trail keeps writing to the fi
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,10 @@ from app.core.ailt_schema import KNOWN_BY_NAME, OLDER_TABLES
 from app.core.errors import BadInput
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class UndecodableText(BadInput):
+    """A text value is not valid UTF-8 (found while streaming rows)."""
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -130,10 +135,8 @@ class SqliteSource:
 
     def close(self) -> None:
         """End the read transaction and close the file."""
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
         self.conn.close()
 
     def __enter__(self) -> SqliteSource:
@@ -212,6 +215,10 @@ class SqliteSource:
         try:
             while batch := cur.fetchmany(batch_size):
                 yield batch
+        except sqlite3.OperationalError as exc:
+            if "decode" in str(exc):
+                raise UndecodableText(f"{table.name} holds text that is not UTF-8.") from None
+            raise _sqlite_error(self.path, exc) from None
         except sqlite3.DatabaseError as exc:
             raise _sqlite_error(self.path, exc) from None
         finally:

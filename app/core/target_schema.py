@@ -17,7 +17,14 @@ from app.core.ailt_schema import KNOWN_BY_NAME, TIMESTAMP_COLUMNS
 from app.core.source import SourceTable, SqliteSource, _quote
 
 # How values are carried: the kind decides conversion, scan checks and the verification form.
-TEXT, INT, FLOAT, FLOAT4, TIMESTAMPTZ, BYTEA = "text", "int", "float", "float4", "timestamptz", "bytea"
+TEXT, INT, FLOAT, FLOAT4 = "text", "int", "float", "float4"
+TIMESTAMPTZ, BYTEA, OTHER = "timestamptz", "bytea", "other"
+# Target types whose binary COPY form we produce exactly (psycopg type names).
+BINARY_TYPES = {
+    "bigint": "int8", "integer": "int4", "smallint": "int2", "text": "text",
+    "double precision": "float8", "real": "float4", "timestamp with time zone": "timestamptz",
+    "timestamptz": "timestamptz", "bytea": "bytea", "character varying": "varchar",
+}
 INT4_RANGE = (-(2**31), 2**31 - 1)
 INT2_RANGE = (-(2**15), 2**15 - 1)
 
@@ -31,6 +38,10 @@ class ColumnMap:
     pg_type: str  # the type we create, or the existing column's type
     kind: str
     int_range: tuple[int, int] | None = None  # when the existing column is narrower than bigint
+    # psycopg's name of the type for binary COPY; None when only text COPY is safe for it.
+    binary_type: str | None = None
+    # Values SQLite may hand back in another Python type (mixed columns of translated tables).
+    coerce: bool = False
 
 
 @dataclass
@@ -68,6 +79,15 @@ class TableMap:
     def column_names(self) -> tuple[str, ...]:
         """Copied columns, in source order."""
         return tuple(c.name for c in self.columns)
+
+    @property
+    def binary(self) -> bool:
+        """Copy and verify in binary COPY format (cheaper for the server to parse and print).
+
+        Needs an exact binary type for every column, and an integer key so both sides stream
+        rows in the same order (binary rows cannot be split without parsing them).
+        """
+        return self.source.integer_pk is not None and all(c.binary_type for c in self.columns)
 
 
 def map_tables(conn: psycopg.Connection, src: SqliteSource) -> list[TableMap]:
@@ -120,10 +140,9 @@ def _planned_columns(table: SourceTable, src: SqliteSource) -> list[ColumnMap]:
         cols = []
         for c in table.columns:
             if c.name == "id":
-                cols.append(ColumnMap("id", c.decl_type, "BIGINT", INT))
+                cols.append(_column("id", c.decl_type, "BIGINT"))
             elif c.name in pg_types:
-                pg_type = pg_types[c.name]
-                cols.append(ColumnMap(c.name, c.decl_type, pg_type, _kind_of(pg_type)))
+                cols.append(_column(c.name, c.decl_type, pg_types[c.name]))
             else:  # a column a newer AI Log Trail added: translate it like an unknown one
                 cols.append(_translated(table, c.name, c.decl_type, src))
         return cols
@@ -133,7 +152,7 @@ def _planned_columns(table: SourceTable, src: SqliteSource) -> list[ColumnMap]:
 def _translated(table: SourceTable, name: str, decl: str, src: SqliteSource) -> ColumnMap:
     """Pick a lossless PostgreSQL type from the declared type and the values actually stored."""
     if name == table.integer_pk:
-        return ColumnMap(name, decl, "BIGINT", INT)
+        return _column(name, decl, "BIGINT")
     seen = {r[0] for r in src.conn.execute(
         f"SELECT DISTINCT typeof({_quote(name)}) FROM {_quote(table.name)}")} - {"null"}
     affinity = sqlite_affinity(decl)
@@ -150,7 +169,15 @@ def _translated(table: SourceTable, name: str, decl: str, src: SqliteSource) -> 
         pg_type = "BYTEA"
     else:
         pg_type = "TEXT"
-    return ColumnMap(name, decl, pg_type, _kind_of(pg_type))
+    natural = {"INTEGER": {"integer"}, "REAL": {"integer", "real"}, "TEXT": {"text"},
+               "BLOB": {"blob"}, "NUMERIC": set()}[affinity]
+    return _column(name, decl, pg_type, coerce=not seen <= natural)
+
+
+def _column(name: str, decl: str, pg_type: str, *, coerce: bool = False) -> ColumnMap:
+    """A column the tool creates (every type it creates has an exact binary form)."""
+    return ColumnMap(name, decl, pg_type, _kind_of(pg_type),
+                     binary_type=BINARY_TYPES.get(pg_type.lower()), coerce=coerce)
 
 
 def sqlite_affinity(decl: str) -> str:
@@ -171,7 +198,7 @@ def _kind_of(pg_type: str) -> str:
     t = pg_type.lower()
     if t in ("bigint", "integer", "smallint", "int8", "int4", "int2"):
         return INT
-    if t in ("double precision", "float8", "numeric") or t.startswith("numeric"):
+    if t in ("double precision", "float8"):
         return FLOAT
     if t in ("real", "float4"):
         return FLOAT4
@@ -179,7 +206,9 @@ def _kind_of(pg_type: str) -> str:
         return TIMESTAMPTZ
     if t == "bytea":
         return BYTEA
-    return TEXT
+    if t == "text" or t.startswith("character varying"):
+        return TEXT
+    return OTHER
 
 
 def create_table_sql(tm: TableMap) -> sql.Composed:
@@ -196,10 +225,10 @@ def create_table_sql(tm: TableMap) -> sql.Composed:
             piece += sql.SQL(" NOT NULL")
         default = _pg_default(col, src_col.default, spec_cols.get(col.name) is not None)
         if default is not None:
-            piece += sql.SQL(" DEFAULT ") + sql.SQL(default)  # type: ignore[operator]
+            piece += sql.SQL(" DEFAULT ") + sql.SQL(default)
         check = spec_cols[col.name].check if col.name in spec_cols else None
         if check:
-            piece += sql.SQL(" CHECK ({})").format(sql.SQL(check))  # type: ignore[operator]
+            piece += sql.SQL(" CHECK ({})").format(sql.SQL(check))
         parts.append(piece)
     return sql.SQL("CREATE TABLE {} ({})").format(tm.ident, sql.SQL(", ").join(parts))
 
@@ -273,7 +302,7 @@ def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
         "SELECT setval(s, GREATEST((SELECT max({col}) FROM {tbl}), {floor}, 0) + 1, false) "
         "FROM pg_get_serial_sequence({name}, {colname}) AS s WHERE s IS NOT NULL"
     ).format(col=sql.Identifier(key), tbl=tm.ident, floor=sql.Literal(floor),
-             name=sql.Literal(sql.Identifier(tm.name).as_string(None)),  # type: ignore[arg-type]
+             name=sql.Literal(sql.Identifier(tm.name).as_string(None)),
              colname=sql.Literal(key))
 
 
@@ -291,7 +320,10 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
             continue
         kind = _kind_of(tc.type)
         expected = _expected_kind(table.name, col.name, col.decl_type)
-        cm = ColumnMap(col.name, col.decl_type, tc.type, kind)
+        base_type = tc.type.split("(")[0]
+        cm = ColumnMap(col.name, col.decl_type, tc.type, kind,
+                       binary_type=BINARY_TYPES.get(base_type),
+                       coerce=sqlite_affinity(col.decl_type) not in ("TEXT", "INTEGER"))
         if tc.type in ("integer", "smallint"):
             cm.int_range = INT4_RANGE if tc.type == "integer" else INT2_RANGE
         if not _compatible(expected, kind, tc.type):
@@ -318,6 +350,8 @@ def _expected_kind(table: str, column: str, decl: str) -> str:
 
 
 def _compatible(expected: str, kind: str, pg_type: str) -> bool:
+    if kind == OTHER:
+        return False
     if expected == kind:
         return True
     if expected == FLOAT and kind == FLOAT4:

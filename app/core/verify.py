@@ -44,22 +44,30 @@ class TableCheck:
 
 def target_checksum(conn: psycopg.Connection, tm: TableMap,
                     is_cancelled: Callable[[], bool] = lambda: False) -> Checksum:
-    """Hash the target table's rows as PostgreSQL prints them, ordered like the source."""
-    cols = []
+    """Hash the target table's rows as PostgreSQL prints them, ordered like the source.
+
+    Binary tables come back in exactly the bytes the copy sent; text tables print floats as
+    their IEEE bytes (``float8send``), as the copy hashed them.
+    """
+    cols: list[sql.Composable] = []
     for col in tm.columns:
         ident = sql.Identifier(col.name)
-        if col.kind in (FLOAT, FLOAT4):
+        if col.kind in (FLOAT, FLOAT4) and not tm.binary:
             cols.append(sql.SQL("float8send({}::float8)").format(ident))
         else:
             cols.append(ident)
     key = tm.source.integer_pk
     order = sql.SQL(" ORDER BY {}").format(sql.Identifier(key)) if key else sql.SQL("")
-    stmt = sql.SQL("COPY (SELECT {} FROM {}{}) TO STDOUT").format(
-        sql.SQL(", ").join(cols), tm.ident, order)
-    checksum = Checksum(ordered=key is not None)
-    with conn.cursor() as cur, cur.copy(stmt) as cp:
-        for n, data in enumerate(cp):
-            checksum.update(data)
-            if n % 256 == 0 and is_cancelled():
-                raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
+    fmt = sql.SQL(" (FORMAT BINARY)") if tm.binary else sql.SQL("")
+    stmt = sql.SQL("COPY (SELECT {} FROM {}{}) TO STDOUT{}").format(
+        sql.SQL(", ").join(cols), tm.ident, order, fmt)
+    checksum = Checksum(ordered=key is not None, text=not tm.binary)
+    with conn.cursor() as cur:
+        with cur.copy(stmt) as cp:
+            for n, data in enumerate(cp):
+                checksum.update(data)
+                if n % 256 == 0 and is_cancelled():
+                    raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
+        if tm.binary:
+            checksum.rows = cur.rowcount  # from the server's "COPY n"
     return checksum

@@ -1,0 +1,437 @@
+"""Read ``user/config.toml`` and switch AI Log Trail between SQLite and PostgreSQL, safely.
+
+A switch is planned first (the new text and a unified diff the user sees), then applied: the file
+must still be what the plan read, a timestamped backup is written beside it, and the new text
+replaces the file atomically, so a crash leaves the old file or the new one, never half of one.
+The rewrite goes through tomlkit, so every other byte of the file (comments, order, blank lines,
+other sections) stays as it was. The password is never written: the DSN comes from
+:func:`app.core.dsn.to_url`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+import stat
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import tomlkit
+
+from app.core.dsn import Target, parse_dsn, scrub, to_url
+from app.core.errors import BadInput, MigrateError, Refused
+
+Backend = Literal["postgres", "sqlite"]
+PasswordLookup = Callable[[Target], str | None]
+
+DEFAULT_CONFIG = Path("user/config.toml")
+DEFAULT_SQLITE = "reports/session_data.sqlite"
+DEFAULT_REPORTS = "reports"
+EXAMPLE_NAME = "config.example.toml"
+NEW_FILE_MODE = 0o644
+
+# A module-level name so that tests can make the final rename fail (a simulated crash).
+_replace = os.replace
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The parts of ``user/config.toml`` ailt-migrate reads; paths resolved against the cwd."""
+
+    path: Path
+    backend: str
+    sqlite_path: Path
+    postgres_dsn: str | None
+    reports_dir: Path
+
+
+@dataclass(frozen=True)
+class SwitchPlan:
+    """A switch the user can review (``diff``) before :func:`apply_switch` writes it."""
+
+    path: Path
+    to: Backend
+    old_text: str
+    new_text: str
+    diff: str  # passwords already in the file are masked here
+    changed: bool
+    postgres_dsn: str | None = None  # the password-less URL written (switch to postgres)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def load_config(path: Path) -> AppConfig:
+    """Read the config with stdlib tomllib; raise :class:`BadInput` with a sentence to act on."""
+    data = _parse(path, _read_text(path))
+    database = _table(data, "database", path)
+    ingest = _table(data, "ingest", path)
+    outputs = _table(data, "outputs", path)
+    backend = _string(database, "backend", path, "database") or "sqlite"
+    if backend not in ("sqlite", "postgres"):
+        raise BadInput(
+            f'{path}: [database] backend is "{backend}": set it to "sqlite" or "postgres".'
+        )
+    sqlite = (
+        _string(database, "sqlite_path", path, "database")
+        or _string(ingest, "db_path", path, "ingest")
+        or DEFAULT_SQLITE
+    )
+    reports = _string(outputs, "reports_dir", path, "outputs") or DEFAULT_REPORTS
+    dsn = _string(database, "postgres_dsn", path, "database")
+    return AppConfig(path, backend, _resolve(sqlite), dsn or None, _resolve(reports))
+
+
+def _resolve(value: str) -> Path:
+    """AI Log Trail resolves relative paths against the working directory; so do we."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else Path.cwd() / p
+
+
+def _read_text(path: Path) -> str:
+    """The file's exact text (line endings kept), or a :class:`BadInput` sentence."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise BadInput(
+            f"{path} does not exist: create it from the example config "
+            f"({_example_hint()}), or point --config at your AI Log Trail config."
+        ) from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a folder: give the path of config.toml inside it.") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text: save it as UTF-8 and run again.") from None
+    except OSError as exc:
+        raise BadInput(f"{path} cannot be read ({exc.strerror}): check its permissions.") from None
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    """Parse TOML; an error names the file, line and column (from tomllib's message)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        reason = re.sub(r"\s*\(at .*\)$", "", message).rstrip(".")
+        place = f"line {where[1]}, column {where[2]}" if where else "the end of the file"
+        raise BadInput(
+            f"{path} is not valid TOML at {place} ({reason}): fix that line "
+            "(compare with user/config.example.toml) and run again; the file was not changed."
+        ) from None
+
+
+def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise BadInput(f"{path}: {name} must be a [{name}] table: fix it and run again.")
+    return value
+
+
+def _string(table: dict[str, Any], key: str, path: Path, section: str) -> str | None:
+    value = table.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise BadInput(f'{path}: [{section}] {key} must be a quoted string: write {key} = "...".')
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+def plan_switch(path: Path, to: Backend, target: Target | None) -> SwitchPlan:
+    """Compute the new config text and its diff; nothing is written.
+
+    Switching to postgres sets ``[database] backend`` and ``postgres_dsn`` (the password-less URL
+    of ``target``; with no target the DSN already in the file is kept). Switching to sqlite sets
+    only ``backend`` and keeps the DSN. A commented ``# postgres_dsn = ...`` example line is
+    turned into the key in place, not duplicated.
+    """
+    old_text = _read_text(path)
+    data = _parse(path, old_text)
+    current = _table(data, "database", path)
+    url = _postgres_url(path, to, target, current)
+    new_text = _rewrite(old_text, to, url, current)
+    secrets = _secrets_in(current.get("postgres_dsn"), target)
+    if target is not None and any(s in new_text and s not in old_text for s in target.secrets()):
+        raise Refused("The new config would contain the password: this is a bug, nothing written.")
+    diff = _diff(path, scrub(old_text, secrets), scrub(new_text, secrets))
+    return SwitchPlan(path, to, old_text, new_text, diff, new_text != old_text, url)
+
+
+def _postgres_url(path: Path, to: Backend, target: Target | None, db: dict[str, Any]) -> str | None:
+    if to != "postgres":
+        return None
+    if target is not None:
+        return to_url(target)
+    existing = db.get("postgres_dsn")
+    if isinstance(existing, str) and existing.strip():
+        return None  # keep the DSN already in the file
+    raise BadInput(
+        f"{path} has no [database] postgres_dsn: give the target with "
+        "--postgres-dsn postgresql://user@host:5432/dbname."
+    )
+
+
+def _rewrite(text: str, to: Backend, url: str | None, db: dict[str, Any]) -> str:
+    """The switched text, edited through tomlkit so everything else stays byte for byte."""
+    if to == "sqlite" and db.get("backend", "sqlite") == "sqlite":
+        return text  # already SQLite (AI Log Trail's default when backend is absent)
+    if "database" not in tomlkit.parse(text):
+        text = _with_database_table(text)
+    if url is not None and "postgres_dsn" not in db:
+        text = _uncomment_example_dsn(text)
+    doc = tomlkit.parse(text)
+    table = doc["database"]
+    if table.get("backend") != to:
+        table["backend"] = to
+    if url is not None and table.get("postgres_dsn") != url:
+        table["postgres_dsn"] = url
+    return tomlkit.dumps(doc)
+
+
+def _with_database_table(text: str) -> str:
+    """Append an empty ``[database]`` table after a blank line."""
+    if not text.strip():
+        return "[database]\n"
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if not text.endswith("\n"):
+        text += newline
+    return text + newline + "[database]" + newline
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
+_COMMENTED_DSN = re.compile(r"^(\s*)#\s*(postgres_dsn\s*=.*?)\s*$")
+
+
+def _uncomment_example_dsn(text: str) -> str:
+    """Turn the first ``# postgres_dsn = ...`` line of ``[database]`` into a real key in place.
+
+    The uncommented line keeps its trailing comment when it parses as TOML; otherwise it becomes
+    ``postgres_dsn = ""``. The result is checked to add exactly that key, else ``text`` is kept.
+    """
+    lines = text.splitlines(keepends=True)
+    section = None
+    for i, line in enumerate(lines):
+        header = _HEADER.match(line)
+        if header:
+            section = header[1].strip("\"'")
+            continue
+        found = _COMMENTED_DSN.match(line) if section == "database" else None
+        if not found:
+            continue
+        body = found[2] if _parses_as_dsn(found[2]) else 'postgres_dsn = ""'
+        ending = line[len(line.rstrip("\r\n")) :]
+        candidate = "".join([*lines[:i], found[1] + body + ending, *lines[i + 1 :]])
+        return candidate if _adds_only_dsn(text, candidate) else text
+    return text
+
+
+def _parses_as_dsn(line: str) -> bool:
+    try:
+        return isinstance(tomllib.loads(line).get("postgres_dsn"), str)
+    except tomllib.TOMLDecodeError:
+        return False
+
+
+def _adds_only_dsn(before: str, after: str) -> bool:
+    try:
+        old, new = tomllib.loads(before), tomllib.loads(after)
+    except tomllib.TOMLDecodeError:
+        return False
+    database = new.get("database")
+    if not isinstance(database, dict) or "postgres_dsn" not in database:
+        return False
+    database = dict(database)
+    del database["postgres_dsn"]
+    return {**new, "database": database} == old
+
+
+def _secrets_in(dsn: object, target: Target | None) -> list[str]:
+    """Passwords to mask in the diff: the target's and any already written in the file."""
+    found = list(target.secrets()) if target else []
+    if isinstance(dsn, str) and dsn.strip():
+        with contextlib.suppress(MigrateError):
+            found += parse_dsn(dsn).secrets()
+    return found
+
+
+def _diff(path: Path, old: str, new: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            f"{path} (current)",
+            f"{path} (after switch)",
+        )
+    )
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def apply_switch(plan: SwitchPlan) -> Path | None:
+    """Back the file up, then replace it atomically; return the backup (None: nothing to do)."""
+    if not plan.changed:
+        return None
+    path = plan.path
+    if _read_text(path) != plan.old_text:
+        raise Refused(
+            f"{path} changed since the diff was shown: run the switch again to see the new diff."
+        )
+    real = Path(os.path.realpath(path))
+    _check_writable(real)
+    mode = stat.S_IMODE(real.stat().st_mode)
+    backup = _free_backup_name(real)
+    atomic_write(backup, plan.old_text, mode, like=real)
+    atomic_write(real, plan.new_text, mode, like=real)
+    return backup
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse read-only files and folders up front (mode bits count, even for root)."""
+    for p, what in ((path, "file"), (path.parent, "folder")):
+        if not os.access(p, os.W_OK) or not stat.S_IMODE(p.stat().st_mode) & 0o222:
+            raise BadInput(
+                f"The {what} {p} is read-only: make it writable (chmod u+w) and run the switch "
+                "again; nothing was changed."
+            )
+
+
+def _free_backup_name(path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.{stamp}.bak")
+    n = 1
+    while backup.exists():
+        n += 1
+        backup = path.with_name(f"{path.name}.{stamp}-{n}.bak")
+    return backup
+
+
+def atomic_write(path: Path, text: str, mode: int, *, like: Path | None = None) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same folder, fsync and rename.
+
+    The file gets ``mode`` (and ``like``'s owner when we may set it); on any failure the temp
+    file is removed and ``path`` is left as it was.
+    """
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise BadInput(
+            f"Cannot write in {path.parent} ({exc.strerror}): make the folder writable and "
+            "try again; nothing was changed."
+        ) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
+            if like is not None:
+                _copy_owner(fh.fileno(), like)
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        _replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _copy_owner(fd: int, like: Path) -> None:
+    """Keep the original owner when run as root (e.g. under sudo); harmless otherwise."""
+    try:
+        st = like.stat()
+        if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            os.fchown(fd, st.st_uid, st.st_gid)
+    except (OSError, AttributeError):
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (not possible everywhere, hence best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- the example config -----------------------------------------------------------------------
+
+
+def example_config_path() -> Path | None:
+    """The example config: ``user/`` in a checkout, ``app/assets/`` in an installed wheel."""
+    app_dir = Path(__file__).resolve().parent.parent
+    for candidate in (app_dir.parent / "user" / EXAMPLE_NAME, app_dir / "assets" / EXAMPLE_NAME):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _example_hint() -> str:
+    found = example_config_path()
+    return f"ailt-migrate switch --yes creates it from {found}" if found else "user/" + EXAMPLE_NAME
+
+
+def create_from_example(path: Path) -> None:
+    """Create a missing config from the example (the caller has asked the user)."""
+    example = example_config_path()
+    if example is None:
+        raise BadInput("The example config is missing from this installation: reinstall it.")
+    if path.exists():
+        raise Refused(f"{path} already exists: it was left as it is.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"Cannot create {path.parent} ({exc.strerror}): create it first.") from None
+    atomic_write(path, example.read_bytes().decode("utf-8"), NEW_FILE_MODE)
+
+
+# --- the guard --------------------------------------------------------------------------------
+
+
+def switch_guard(
+    sqlite_path: Path,
+    target: Target,
+    keyring_lookup: PasswordLookup | None = None,
+    *,
+    prompt: PasswordLookup | None = None,
+) -> list[str]:
+    """Mismatches between the SQLite file and the target, one sentence each; empty = migrated.
+
+    The switch must not point AI Log Trail at an empty or half-filled database by accident.
+    """
+    from app.core.connect import connect
+    from app.core.source import inspect_source
+    from app.core.target_schema import count_rows, existing_tables
+
+    source = inspect_source(Path(sqlite_path)).counts
+    connected = connect(target, keyring_lookup=keyring_lookup, prompt=prompt, autocommit=True)
+    try:
+        present = existing_tables(connected.conn, list(source))
+        mismatches = []
+        for name, rows in source.items():
+            found = count_rows(connected.conn, name) if name in present else None
+            if found != rows:
+                mismatches.append(_mismatch(name, rows, found))
+        return mismatches
+    finally:
+        connected.conn.close()
+
+
+def _mismatch(table: str, source_rows: int, target_rows: int | None) -> str:
+    if target_rows is None:
+        return f"Table {table} is missing in the target ({source_rows} rows in the SQLite file)."
+    return (
+        f"Table {table} has {target_rows} rows in the target but {source_rows} in the SQLite file."
+    )
