@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from app.core.dsn import Target, parse_dsn
 from app.core.errors import BadInput, ExitCode, MigrateError
@@ -23,9 +24,17 @@ from app.core.errors import BadInput, ExitCode, MigrateError
 DEFAULT_CONFIG = Path("user/config.toml")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error instead of the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.BAD_INPUT,
+                  f"{self.prog}: {message} (see '{self.prog} --help').\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and flags."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ailt-migrate",
         description="Move an AI Log Trail SQLite database into PostgreSQL and switch over. "
                     "Without a command, opens the wizard.")
@@ -44,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_run(sub: argparse._SubParsersAction) -> None:
     from app.core.migrate import DEFAULT_BATCH_SIZE
     from app.core.scan import REPAIRS
 
@@ -61,7 +70,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--report", type=Path, help="also save the JSON report to this file")
 
 
-def _add_rollback(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_rollback(sub: argparse._SubParsersAction) -> None:
     rb = sub.add_parser("rollback", help="clear the target the way the guide says")
     rb.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     rb.add_argument("--postgres-dsn", help="target DSN (default: the config's postgres_dsn)")
@@ -71,7 +80,7 @@ def _add_rollback(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     rb.add_argument("--yes", action="store_true", help="do it (otherwise only show the plan)")
 
 
-def _add_optional_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
     from app import cli_credentials, cli_switch
 
     cli_switch.add_parser(sub)
@@ -252,7 +261,7 @@ def _emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
         saved.replace(args.report)
 
 
-class _cancel_on_sigint:  # noqa: N801 - used as a context manager
+class _cancel_on_sigint:
     """First Ctrl+C asks the engine to stop at the next batch; a second one interrupts."""
 
     def __enter__(self) -> threading.Event:

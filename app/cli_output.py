@@ -29,7 +29,7 @@ def render_header(plan: Plan) -> list[str]:
 
 def render_plan(plan: Plan) -> str:
     """The dry run: side-by-side counts, then problems and warnings."""
-    lines = render_header(plan) + [""]
+    lines = [*render_header(plan), ""]
     width = max([len(t.name) for t in plan.tables] + [5])
     lines.append(f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  status")
     for t in plan.tables:
@@ -59,7 +59,7 @@ def render_plan(plan: Plan) -> str:
 def render_result(result: Result) -> str:
     """After execute: counts and checksum status side by side."""
     plan = result.plan
-    lines = render_header(plan) + [""]
+    lines = [*render_header(plan), ""]
     width = max([len(c.table) for c in result.checks] + [5])
     lines.append(f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  "
                  "counts  checksum")

@@ -1,0 +1,240 @@
+"""``ailt-migrate run`` and ``rollback`` as a user runs them: real processes, a real server.
+
+Every test runs with the canary password and checks it never shows up in any output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import CANARY_PASSWORD, TargetDb
+from helpers import empty_ailt_db, sample_db
+
+REQUIRED_JSON_KEYS = {"source", "target", "executed", "verified", "problems", "elapsed_s"}
+
+
+def cli(tmp_path: Path, *args: str, password: str | None = CANARY_PASSWORD,
+        check_canary: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m app`` in a clean environment (no keychain, no ~/.pgpass)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(HOME=str(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    if password is not None:
+        env["PGPASSWORD"] = password
+    proc = subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    if check_canary:
+        assert CANARY_PASSWORD not in proc.stdout + proc.stderr
+    return proc
+
+
+def test_dry_run_prints_the_side_by_side_table(tmp_path: Path, target_db: TargetDb) -> None:
+    db = sample_db(tmp_path)
+    proc = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", target_db.url)
+    assert proc.returncode == 0, proc.stderr
+    assert "SQLite rows" in proc.stdout and "Postgres rows" in proc.stdout
+    assert "files                                3              0  will be created" in proc.stdout
+    assert "PostgreSQL " in proc.stdout and "Dry run only" in proc.stdout
+    with target_db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'"
+                            ).fetchone() == (0,)
+
+
+def test_execute_json_and_report(tmp_path: Path, target_db: TargetDb) -> None:
+    db = sample_db(tmp_path)
+    report = tmp_path / "out" / "report.json"
+    proc = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", target_db.url,
+               "--execute", "--json", "--report", str(report))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) >= REQUIRED_JSON_KEYS
+    assert data["executed"] is True
+    assert data["verified"]["counts_match"] is True
+    assert data["verified"]["checksums_match"] is True
+    assert data["source"]["counts"] == data["target"]["counts"]
+    assert data["target"]["server_version"]
+    assert json.loads(report.read_text()) == data
+    assert CANARY_PASSWORD not in report.read_text()
+
+
+def test_password_in_the_dsn_works_with_a_warning(tmp_path: Path, target_db: TargetDb) -> None:
+    db = sample_db(tmp_path)
+    proc = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn",
+               target_db.url_with_password, password=None)
+    assert proc.returncode == 0, proc.stderr
+    assert "visible to other users" in proc.stderr
+    assert "****" in proc.stdout
+
+
+def test_second_execute_is_refused_naming_the_tables(tmp_path: Path, target_db: TargetDb) -> None:
+    db = sample_db(tmp_path)
+    args = ("run", "--sqlite", str(db), "--postgres-dsn", target_db.url, "--execute")
+    assert cli(tmp_path, *args).returncode == 0
+    proc = cli(tmp_path, *args)
+    assert proc.returncode == 3
+    assert "already holds rows in files (3 rows)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    dry = cli(tmp_path, *args[:-1])
+    assert dry.returncode == 3 and "target not empty" in dry.stdout
+
+
+@pytest.mark.parametrize(("case", "status", "message"), [
+    ("missing file", 2, "does not exist"),
+    ("directory", 2, "is a folder"),
+    ("not sqlite", 2, "not a SQLite database"),
+    ("no ailt tables", 3, "holds no AI Log Trail tables"),
+    ("malformed dsn", 2, "DSN is malformed"),
+    ("unreachable", 4, "Cannot reach PostgreSQL"),
+    ("wrong password", 4, "was rejected"),
+    ("no password", 4, "needs a password"),
+    ("missing database", 4, "does not exist on"),
+    ("bad flag", 2, "invalid choice"),
+    ("bad values", 3, "cannot be migrated"),
+])
+def test_bad_input_gets_one_clear_sentence(tmp_path: Path, target_db: TargetDb, case: str,
+                                           status: int, message: str) -> None:
+    db = sample_db(tmp_path)
+    dsn, password, sqlite = target_db.url, CANARY_PASSWORD, str(db)
+    extra: list[str] = ["--execute"]
+    if case == "missing file":
+        sqlite = str(tmp_path / "nope.sqlite")
+    elif case == "directory":
+        sqlite = str(tmp_path)
+    elif case == "not sqlite":
+        (tmp_path / "x.sqlite").write_text("nope")
+        sqlite = str(tmp_path / "x.sqlite")
+    elif case == "no ailt tables":
+        import sqlite3
+        sqlite3.connect(tmp_path / "o.sqlite").execute("CREATE TABLE t (x)").connection.commit()
+        sqlite = str(tmp_path / "o.sqlite")
+    elif case == "malformed dsn":
+        dsn = f"host=localhost password={CANARY_PASSWORD} nonsense"
+    elif case == "unreachable":
+        dsn = "postgresql://ailt_canary@127.0.0.1:1/db"
+    elif case == "wrong password":
+        password = "not-the-password"
+    elif case == "no password":
+        password = None  # type: ignore[assignment]
+    elif case == "missing database":
+        dsn = target_db.url.replace(target_db.name, "no_such_db")
+    elif case == "bad flag":
+        extra = ["--repair", "everything"]
+    elif case == "bad values":
+        conn = empty_ailt_db(tmp_path)
+        conn.execute("INSERT INTO files (path) VALUES (?)", ["nul\x00here"])
+        conn.commit()
+        sqlite = str(tmp_path / "tiny.sqlite")
+    proc = cli(tmp_path, "run", "--sqlite", sqlite, "--postgres-dsn", dsn, *extra,
+               password=password)
+    assert proc.returncode == status, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 3
+
+
+def test_user_without_create_rights_is_refused(tmp_path: Path, target_db: TargetDb) -> None:
+    server = target_db.server
+    server.create_role("ailt_reader", CANARY_PASSWORD)
+    with psycopg.connect(server.conninfo(target_db.name), autocommit=True) as db:
+        db.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    dsn = server.url(target_db.name, "ailt_reader")
+    proc = cli(tmp_path, "run", "--sqlite", str(sample_db(tmp_path)), "--postgres-dsn", dsn,
+               "--execute")
+    assert proc.returncode == 3
+    assert "may not create tables" in proc.stderr
+
+
+def test_defaults_come_from_the_config(tmp_path: Path, target_db: TargetDb) -> None:
+    sample_db(tmp_path / "reports" if (tmp_path / "reports").mkdir() is None else tmp_path)
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "config.toml").write_text(
+        '[ingest]\ndb_path = "reports/session_data.sqlite"\n\n'
+        f'[database]\nbackend = "sqlite"\npostgres_dsn = "{target_db.url}"\n')
+    proc = cli(tmp_path, "run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["source"]["path"].endswith("reports/session_data.sqlite")
+
+
+def _wait_for_copy(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    with target_db.server.admin() as admin:
+        while time.monotonic() < deadline and proc.poll() is None:
+            row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                                " = 'ailt-migrate' AND query LIKE 'COPY%%FROM STDIN%%'"
+                                ).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.02)
+    pytest.fail("the copy never started")
+
+
+def _start_execute(tmp_path: Path, target_db: TargetDb) -> subprocess.Popen[str]:
+    db = tmp_path / "big.sqlite"
+    from app.core.generator import generate
+    generate(db, target_bytes=40_000_000, seed=3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(HOME=str(tmp_path), PGPASSWORD=CANARY_PASSWORD,
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "run", "--sqlite", str(db), "--postgres-dsn",
+         target_db.url, "--execute", "--batch-size", "200"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _public_tables(target_db: TargetDb) -> int:
+    with target_db.connect() as conn:
+        row = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'").fetchone()
+        return int(row[0]) if row else 0
+
+
+def test_ctrl_c_mid_copy_commits_nothing(tmp_path: Path, target_db: TargetDb) -> None:
+    proc = _start_execute(tmp_path, target_db)
+    _wait_for_copy(target_db, proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "nothing was committed" in err
+    assert CANARY_PASSWORD not in out + err
+    assert _public_tables(target_db) == 0
+
+
+def test_kill_mid_copy_commits_nothing(tmp_path: Path, target_db: TargetDb) -> None:
+    proc = _start_execute(tmp_path, target_db)
+    _wait_for_copy(target_db, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    deadline = time.monotonic() + 10
+    with target_db.server.admin() as admin:  # the server notices the dead client
+        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                            "'ailt-migrate'").fetchone() != (0,) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert _public_tables(target_db) == 0
+
+
+def test_rollback_shows_then_clears(tmp_path: Path, target_db: TargetDb) -> None:
+    db = sample_db(tmp_path)
+    assert cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", target_db.url,
+               "--execute").returncode == 0
+    shown = cli(tmp_path, "rollback", "--postgres-dsn", target_db.url)
+    assert shown.returncode == 0
+    lines = [line.split()[1] for line in shown.stdout.splitlines() if line.startswith("TRUNCATE")]
+    assert lines[:3] == ["events", "function_calls", "function_plan_messages"]
+    assert lines[-1] == "files"
+    with target_db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM files").fetchone() == (3,)
+    assert cli(tmp_path, "rollback", "--postgres-dsn", target_db.url, "--yes").returncode == 0
+    with target_db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM files").fetchone() == (0,)
+    again = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", target_db.url,
+                "--execute")
+    assert again.returncode == 0, again.stderr
+    assert cli(tmp_path, "rollback", "--postgres-dsn", target_db.url, "--drop",
+               "--yes").returncode == 0
+    assert _public_tables(target_db) == 0
