@@ -1,0 +1,147 @@
+"""``ailt-migrate switch``: point AI Log Trail's ``user/config.toml`` at PostgreSQL or SQLite.
+
+Prints the change as a unified diff; only ``--yes`` writes it (backup first, atomic replace).
+Switching to PostgreSQL is refused while the target does not hold the migrated data, unless
+``--force``. Register with ``app.cli_switch.add_parser(subparsers)``; the handler is :func:`run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from app.core.config_switch import (
+    DEFAULT_CONFIG,
+    AppConfig,
+    apply_switch,
+    create_from_example,
+    load_config,
+    plan_switch,
+    switch_guard,
+)
+from app.core.credentials import KeyringStore, lookup_for_connect
+from app.core.dsn import Target, mask_dsn, parse_dsn
+from app.core.errors import BadInput, MigrateError, Refused
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``switch`` to the ``ailt-migrate`` sub-commands."""
+    parser = subparsers.add_parser(
+        "switch",
+        help="point AI Log Trail's config at PostgreSQL or back at SQLite",
+        description="Show (and with --yes apply) the change to user/config.toml that switches "
+        "AI Log Trail's backend. The password is never written to the file.",
+    )
+    parser.add_argument(
+        "--to", required=True, choices=("postgres", "sqlite"), help="the backend to switch to"
+    )
+    parser.add_argument(
+        "--postgres-dsn", metavar="DSN", help="target database (default: the config's DSN)"
+    )
+    parser.add_argument(
+        "--sqlite", metavar="PATH", type=Path, help="SQLite file to compare the target with"
+    )
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, metavar="PATH", help="%(default)s"
+    )
+    parser.add_argument("--yes", action="store_true", help="write the change (default: only show)")
+    parser.add_argument(
+        "--force", action="store_true", help="switch even if the target's row counts differ"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan, show and (with --yes) apply the switch; return the exit status."""
+    try:
+        return _switch(args)
+    except MigrateError as err:
+        print(str(err), file=sys.stderr)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        print("Cancelled: the config was not changed.", file=sys.stderr)
+        return 130
+
+
+def _switch(args: argparse.Namespace) -> int:
+    path: Path = args.config
+    _ensure_config(path, args.yes)
+    config = load_config(path)
+    target = _target(args, config)
+    plan = plan_switch(path, args.to, target)
+    if not plan.changed:
+        where = f" at {mask_dsn(config.postgres_dsn or '')}" if args.to == "postgres" else ""
+        print(f"{path} already uses {args.to}{where}: nothing to change.")
+        return 0
+    print(plan.diff, end="")
+    if target is not None and not args.force:
+        _guard(args.sqlite or config.sqlite_path, target)
+    if not args.yes:
+        print(f"Nothing was written: run the same command with --yes to apply this to {path}.")
+        return 0
+    backup = apply_switch(plan)
+    print(f"Switched {path} to {args.to}; the previous version is in {backup}.")
+    if target is not None and target.password is not None:
+        print(
+            "The password was not written to the config: AI Log Trail finds it in PGPASSWORD "
+            "or ~/.pgpass."
+        )
+    return 0
+
+
+def _ensure_config(path: Path, yes: bool) -> None:
+    """Create a missing config from the example, after asking (or because of --yes)."""
+    if path.exists():
+        return
+    if not yes and not _confirm(f"{path} does not exist: create it from the example config?"):
+        load_config(path)  # raises the "does not exist" sentence
+    create_from_example(path)
+    print(f"Created {path} from the example config.")
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _target(args: argparse.Namespace, config: AppConfig) -> Target | None:
+    """The switch's target (postgres only): --postgres-dsn, else the config's DSN."""
+    if args.to != "postgres":
+        return None
+    dsn = args.postgres_dsn or config.postgres_dsn
+    if not dsn:
+        raise BadInput(
+            f"{config.path} has no [database] postgres_dsn: give the target with "
+            "--postgres-dsn postgresql://user@host:5432/dbname."
+        )
+    return parse_dsn(dsn)
+
+
+def _guard(sqlite_path: Path, target: Target) -> None:
+    """Refuse (exit 3) unless the target's row counts match the SQLite file's."""
+    lookup = lookup_for_connect(KeyringStore())
+    prompt = _tty_prompt if sys.stdin.isatty() else None
+    mismatches = switch_guard(sqlite_path, target, lookup, prompt=prompt)
+    if not mismatches:
+        print(f"The target {target.key} holds the same row counts as {sqlite_path}.")
+        return
+    for line in mismatches:
+        print(line, file=sys.stderr)
+    raise Refused(
+        f"The target {target.key} does not hold the migrated data yet: run ailt-migrate first, "
+        "or pass --force to switch anyway."
+    )
+
+
+def _tty_prompt(target: Target) -> str | None:
+    try:
+        return getpass.getpass(f"Password for {target.key}: ") or None
+    except (EOFError, OSError):
+        return None

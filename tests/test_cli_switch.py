@@ -1,0 +1,247 @@
+"""``ailt-migrate switch`` and ``ailt-migrate credentials``, run in-process through their parsers.
+
+app/cli.py registers these sub-commands later; until then a parser is built here with each
+module's ``add_parser``, exactly as the lead will.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CANARY_PASSWORD, TargetDb
+from keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
+from test_config_switch import EXAMPLE, fill_target, make_sqlite
+
+from app import cli_credentials, cli_switch
+from app.core.credentials import KeyringStore
+from app.core.dsn import parse_dsn
+
+__all__ = ["fail_keyring", "memory_keyring"]
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ailt-migrate")
+    sub = root.add_subparsers(dest="command", required=True)
+    cli_switch.add_parser(sub)
+    cli_credentials.add_parser(sub)
+    return root
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run one command; return (status, stdout, stderr) and check the password never shows."""
+    args = parser().parse_args(argv)
+    status = args.handler(args)
+    out, err = capsys.readouterr()
+    assert CANARY_PASSWORD not in out + err
+    return status, out, err
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with user/config.toml (the example) and no libpq password sources."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+    (tmp_path / "user").mkdir()
+    shutil.copyfile(EXAMPLE, tmp_path / "user" / "config.toml")
+    make_sqlite(tmp_path / "s.sqlite", files=2, sessions=1)
+    return tmp_path / "user" / "config.toml"
+
+
+def no_secret_in_files(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix in (".toml", ".bak"):
+            assert CANARY_PASSWORD not in path.read_text(), path
+
+
+def test_switch_refused_while_target_is_empty(
+    env: Path, target_db: TargetDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = env.read_bytes()
+    dsn = target_db.url_with_password
+    status, out, err = cli(
+        capsys, "switch", "--to", "postgres", "--postgres-dsn", dsn, "--sqlite", "s.sqlite", "--yes"
+    )
+    assert status == 3
+    assert '+backend = "postgres"' in out  # the diff is shown first
+    assert "Table files is missing in the target (2 rows in the SQLite file)." in err
+    assert "does not hold the migrated data yet" in err and "--force" in err
+    assert env.read_bytes() == before
+    assert sorted(p.name for p in env.parent.iterdir()) == ["config.toml"]
+
+
+def test_switch_dry_run_then_apply_when_counts_match(
+    env: Path, target_db: TargetDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill_target(target_db, files=2, sessions=1)
+    before = env.read_bytes()
+    argv = [
+        "switch",
+        "--to",
+        "postgres",
+        "--postgres-dsn",
+        target_db.url_with_password,
+        "--sqlite",
+        "s.sqlite",
+    ]
+    status, out, _ = cli(capsys, *argv)
+    assert status == 0
+    assert "holds the same row counts" in out
+    assert "Nothing was written: run the same command with --yes" in out
+    assert env.read_bytes() == before
+
+    status, out, _ = cli(capsys, *argv, "--yes")
+    assert status == 0
+    assert "Switched user/config.toml to postgres; the previous version is in" in out
+    assert "The password was not written to the config" in out
+    url = parse_dsn(target_db.url)
+    assert f'postgres_dsn = "{url_of(target_db)}"' in env.read_text()
+    assert parse_dsn(str(load_dsn(env))).params == url.params
+    no_secret_in_files(env.parent)
+
+    status, out, _ = cli(capsys, "switch", "--to", "sqlite", "--yes")
+    assert status == 0 and '+backend = "sqlite"' in out
+    status, out, _ = cli(capsys, "switch", "--to", "sqlite")
+    assert status == 0 and "already uses sqlite: nothing to change" in out
+
+
+def url_of(target_db: TargetDb) -> str:
+    from app.core.dsn import to_url
+
+    return to_url(parse_dsn(target_db.url))
+
+
+def load_dsn(config: Path) -> str | None:
+    from app.core.config_switch import load_config
+
+    return load_config(config).postgres_dsn
+
+
+def test_switch_force_skips_the_guard(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # An unreachable server: --force must not even connect.
+    dsn = f"postgresql://ailt_canary:{CANARY_PASSWORD}@127.0.0.1:1/nowhere"
+    status, _, _ = cli(
+        capsys, "switch", "--to", "postgres", "--postgres-dsn", dsn, "--force", "--yes"
+    )
+    assert status == 0
+    assert 'postgres_dsn = "postgresql://ailt_canary@127.0.0.1:1/nowhere"' in env.read_text()
+    no_secret_in_files(env.parent)
+
+
+def test_switch_wrong_password_exits_4(
+    env: Path, target_db: TargetDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = env.read_bytes()
+    dsn = target_db.server.url(target_db.name, target_db.user, "not-the-password")
+    status, _, err = cli(
+        capsys, "switch", "--to", "postgres", "--postgres-dsn", dsn, "--sqlite", "s.sqlite", "--yes"
+    )
+    assert status == 4
+    assert "was rejected" in err and "not-the-password" not in err
+    assert "Traceback" not in err
+    assert env.read_bytes() == before
+
+
+def test_switch_uses_config_dsn_and_keyring(
+    env: Path,
+    target_db: TargetDb,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fill_target(target_db, files=2, sessions=1)
+    KeyringStore().set(parse_dsn(target_db.url), CANARY_PASSWORD)  # saved by the wizard earlier
+    env.write_text(
+        env.read_text().replace(
+            '# postgres_dsn = "postgresql://user@host:5432/ai_log_trail"',
+            f'postgres_dsn = "{target_db.url}"',
+        )
+    )
+    status, out, err = cli(capsys, "switch", "--to", "postgres", "--sqlite", "s.sqlite", "--yes")
+    assert status == 0, err
+    assert "holds the same row counts" in out and "Switched" in out
+    assert load_dsn(env) == url_of(target_db)
+
+
+def test_switch_invalid_toml_exits_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env.write_text("[database\nbackend = 'sqlite'\n")
+    status, out, err = cli(capsys, "switch", "--to", "sqlite", "--yes")
+    assert status == 2 and out == ""
+    assert "is not valid TOML at line 1, column 10" in err
+    assert env.read_text() == "[database\nbackend = 'sqlite'\n"
+
+
+def test_switch_missing_config(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env.unlink()
+    status, _, err = cli(capsys, "switch", "--to", "sqlite")
+    assert status == 2 and "does not exist: create it from the example config" in err
+    assert not env.exists()
+    status, out, _ = cli(
+        capsys,
+        "switch",
+        "--to",
+        "postgres",
+        "--postgres-dsn",
+        "postgresql://u@h/d",
+        "--force",
+        "--yes",
+    )
+    assert status == 0 and "Created user/config.toml from the example config." in out
+    assert 'postgres_dsn = "postgresql://u@h/d"' in env.read_text()
+
+
+def test_switch_malformed_dsn_exits_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = cli(
+        capsys,
+        "switch",
+        "--to",
+        "postgres",
+        "--postgres-dsn",
+        f"host=h password={CANARY_PASSWORD} bogus",
+    )
+    assert status == 2 and "malformed" in err
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+
+def test_credentials_status_and_forget(
+    env: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dsn = f"postgresql://alice:{CANARY_PASSWORD}@db.example:5433/ailt"
+    status, out, _ = cli(capsys, "credentials", "status", "--postgres-dsn", dsn)
+    assert (status, out) == (
+        0,
+        "No password for alice@db.example:5433/ailt is saved in the system keyring.\n",
+    )
+    KeyringStore().set(parse_dsn(dsn), CANARY_PASSWORD)
+    status, out, _ = cli(capsys, "credentials", "status", "--postgres-dsn", dsn)
+    assert status == 0 and "A password for alice@db.example:5433/ailt is saved" in out
+    status, out, _ = cli(capsys, "credentials", "forget", "--postgres-dsn", dsn)
+    assert status == 0 and out.startswith("Removed the saved password")
+    assert memory_keyring.passwords == {}
+    status, out, _ = cli(capsys, "credentials", "forget", "--postgres-dsn", dsn)
+    assert status == 0 and "nothing to remove" in out
+
+
+def test_credentials_default_to_config_dsn(
+    env: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = cli(capsys, "credentials", "status")
+    assert status == 2 and "--postgres-dsn" in err
+    env.write_text(env.read_text().replace("# postgres_dsn = ", "postgres_dsn = ", 1))
+    status, out, _ = cli(capsys, "credentials", "status")
+    assert status == 0 and "user@host:5432/ai_log_trail" in out
+
+
+def test_credentials_without_keyring_exit_2(
+    env: Path, fail_keyring: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for action in ("status", "forget"):
+        status, out, err = cli(
+            capsys, "credentials", action, "--postgres-dsn", "postgresql://a@b/c"
+        )
+        assert status == 2 and out == ""
+        assert err.startswith("No keyring backend is available") and err.count("\n") == 1

@@ -1,0 +1,339 @@
+"""Keyring store (in-memory, failing, hanging, real Secret Service) and ~/.pgpass writing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import CANARY_PASSWORD, TargetDb
+from keyring_helpers import (
+    HangingKeyring,
+    MemoryKeyring,
+    exploding_keyring,
+    fail_keyring,
+    hanging_keyring,
+    memory_keyring,
+    null_keyring,
+)
+
+from app.core import credentials
+from app.core.connect import connect
+from app.core.credentials import (
+    SERVICE,
+    KeyringStore,
+    KeyringUnavailable,
+    MemoryStore,
+    keyring_status,
+    lookup_for_connect,
+    pgpass_fields,
+    write_pgpass,
+)
+from app.core.dsn import Target, parse_dsn
+from app.core.errors import ExitCode
+
+__all__ = [
+    "exploding_keyring",
+    "fail_keyring",
+    "hanging_keyring",
+    "memory_keyring",
+    "null_keyring",
+]
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET = parse_dsn("postgresql://alice@db.example:5433/ailt")
+
+
+# --- keyring ----------------------------------------------------------------------------------
+
+
+def test_store_round_trip_keyed_by_target(memory_keyring: MemoryKeyring) -> None:
+    store = KeyringStore()
+    assert store.get(TARGET) is None
+    store.set(TARGET, "s3cret")
+    assert memory_keyring.passwords == {(SERVICE, "alice@db.example:5433/ailt"): "s3cret"}
+    assert store.get(TARGET) == "s3cret"
+    other_db = parse_dsn("postgresql://alice@db.example:5433/other")
+    assert store.get(other_db) is None  # a password is never served to another database
+    assert store.delete(TARGET) is True
+    assert store.delete(TARGET) is False
+    assert store.get(TARGET) is None
+
+
+def test_status_names_the_usable_backend(memory_keyring: MemoryKeyring) -> None:
+    usable, sentence = keyring_status()
+    assert usable
+    assert "keyring_helpers.MemoryKeyring" in sentence
+
+
+def test_fail_backend_gives_one_sentence(fail_keyring: object) -> None:
+    store = KeyringStore()
+    with pytest.raises(KeyringUnavailable) as err:
+        store.set(TARGET, "pw")
+    message = str(err.value)
+    assert message.startswith("No keyring backend is available (keyring.backends.fail.Keyring")
+    assert "for this run only" in message and "gnome-keyring" in message
+    assert "keyrings.alt" in message and "PGPASSWORD" in message and "~/.pgpass" in message
+    assert message.count(". ") == 0 and message.endswith(".")  # one sentence
+    assert err.value.exit_code == ExitCode.BAD_INPUT
+    usable, sentence = keyring_status()
+    assert not usable and sentence == message
+    assert lookup_for_connect(store)(TARGET) is None
+
+
+def test_null_backend_is_unavailable_not_silently_dropped(null_keyring: object) -> None:
+    # The Null backend (keyring --disable; conftest's session default) drops set() silently.
+    usable, sentence = keyring_status()
+    assert not usable
+    assert "keyring.backends.null.Keyring" in sentence
+    with pytest.raises(KeyringUnavailable):
+        KeyringStore().set(TARGET, "pw")
+
+
+def test_leaking_backend_errors_are_caught(exploding_keyring: object) -> None:
+    store = KeyringStore()
+    with pytest.raises(KeyringUnavailable) as err:
+        store.get(TARGET)
+    assert "(ConnectionError: org.freedesktop.DBus.Error.NoReply: did not receive" in str(err.value)
+    assert lookup_for_connect(store)(TARGET) is None
+
+
+def test_hanging_backend_times_out_once(hanging_keyring: HangingKeyring) -> None:
+    store = KeyringStore(timeout_s=0.2)
+    started = time.monotonic()
+    with pytest.raises(KeyringUnavailable, match=r"did not answer within 0\.2 s"):
+        store.get(TARGET)
+    with pytest.raises(KeyringUnavailable, match="stopped answering"):
+        store.set(TARGET, "pw")  # not asked again: no second hung thread
+    assert lookup_for_connect(store)(TARGET) is None
+    assert time.monotonic() - started < 2
+    assert hanging_keyring.calls == 1
+
+
+def _backend_class(module: str, name: str, priority: float) -> type:
+    from keyring.backend import KeyringBackend
+
+    cls = type(name, (MemoryKeyring,), {"priority": priority, "__module__": module})
+    assert issubclass(cls, KeyringBackend)
+    return cls
+
+
+def test_plaintext_backend_only_when_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    cls = _backend_class("keyrings.alt.file", "PlaintextKeyring", 0.5)
+    store = KeyringStore(backend=cls())
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
+    with pytest.raises(KeyringUnavailable, match="not chosen explicitly"):
+        store.set(TARGET, "pw")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    store.set(TARGET, "pw")
+    assert store.get(TARGET) == "pw"
+
+
+def test_backend_chosen_in_keyringrc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cls = _backend_class("keyrings.alt.file", "PlaintextKeyring", 0.5)
+    (tmp_path / "python_keyring").mkdir()
+    (tmp_path / "python_keyring" / "keyringrc.cfg").write_text(
+        "[backend]\ndefault-keyring = keyrings.alt.file.PlaintextKeyring\n"
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert KeyringStore(backend=cls()).status()[0]
+
+
+def test_low_priority_backend_is_unavailable() -> None:
+    cls = _backend_class("some.vendor", "Weak", 0)
+    usable, sentence = KeyringStore(backend=cls()).status()
+    assert not usable and "some.vendor.Weak is not a recommended backend" in sentence
+
+
+def test_memory_store_for_this_run_only() -> None:
+    store = MemoryStore()
+    store.set(TARGET, "pw")
+    assert lookup_for_connect(store)(TARGET) == "pw"
+    assert store.delete(TARGET) and not store.delete(TARGET)
+
+
+def test_keyring_lookup_feeds_connect(
+    memory_keyring: MemoryKeyring, target_db: TargetDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", "/nonexistent/pgpass")
+    target = parse_dsn(target_db.conninfo)
+    store = KeyringStore()
+    store.set(target, CANARY_PASSWORD)
+    found = connect(target, keyring_lookup=lookup_for_connect(store), autocommit=True)
+    try:
+        assert found.password_source == "keyring"
+    finally:
+        found.conn.close()
+
+
+SECRET_SERVICE_SCRIPT = textwrap.dedent(
+    """
+    import json
+    from app.core.credentials import KeyringStore
+    from app.core.dsn import Target, parse_dsn
+
+    store = KeyringStore()
+    target = parse_dsn("postgresql://alice@db.example:5433/ailt")
+    out = {"status": store.status()}
+    store.set(target, "Secret-Service-pw")
+    out["read"] = store.get(target)
+    out["forget"] = store.delete(target)
+    out["after"] = store.get(target)
+    out["forget_again"] = store.delete(target)
+    print(json.dumps(out))
+    """
+)
+
+
+def test_real_secret_service(tmp_path: Path) -> None:
+    """gnome-keyring under dbus-run-session with keyring's SecretService backend."""
+    missing = [t for t in ("dbus-run-session", "gnome-keyring-daemon") if not shutil.which(t)]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install dbus gnome-keyring)")
+    script = tmp_path / "probe.py"
+    script.write_text(SECRET_SERVICE_SCRIPT)
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring",
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    shell = (
+        "printf unlock-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
+        f' && exec "{sys.executable}" "{script}"'
+    )
+    done = subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", shell],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"][0], result["status"][1]
+    assert result["read"] == "Secret-Service-pw"
+    assert result["forget"] is True
+    assert result["after"] is None
+    assert result["forget_again"] is False
+
+
+# --- ~/.pgpass --------------------------------------------------------------------------------
+
+
+def test_pgpass_format_and_escaping(tmp_path: Path) -> None:
+    target = Target({"host": "db.example", "port": "5433", "dbname": "ai:lt", "user": "a\\b"})
+    path = write_pgpass(target, "p:w\\d", tmp_path / "pgpass")
+    assert path.read_text() == "db.example:5433:ai\\:lt:a\\\\b:p\\:w\\\\d\n"
+    assert pgpass_fields(path.read_text()) == ["db.example", "5433", "ai:lt", "a\\b", "p:w\\d"]
+
+
+def test_pgpass_created_and_fixed_to_0600(tmp_path: Path) -> None:
+    path = tmp_path / "pgpass"
+    write_pgpass(TARGET, "one", path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    write_pgpass(TARGET, "two", path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == "db.example:5433:ailt:alice:two\n"
+
+
+def test_pgpass_replaces_entry_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "pgpass"
+    original = [
+        "# my servers\n",
+        "other.host:5432:*:bob:bobpw\n",
+        "db.example:5433:ailt:alice:old\n",
+        "\n",
+        "db.example:5433:ailt:carol:carolpw\n",
+        "*:*:*:*:catchall",  # no final newline, and it would shadow an appended entry
+    ]
+    path.write_text("".join(original))
+    write_pgpass(TARGET, "new", path)
+    assert path.read_text().splitlines(keepends=True) == [
+        "# my servers\n",
+        "other.host:5432:*:bob:bobpw\n",
+        "\n",
+        "db.example:5433:ailt:carol:carolpw\n",
+        "db.example:5433:ailt:alice:new\n",
+        "*:*:*:*:catchall\n",
+    ]
+    write_pgpass(TARGET, "newer", path)
+    assert path.read_text().count("alice") == 1
+
+
+def test_pgpass_default_path_and_symlink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tmp_path / "dotfiles" / "pgpass"
+    real.parent.mkdir()
+    real.write_text("# kept\n")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    monkeypatch.setenv("PGPASSFILE", str(link))
+    assert write_pgpass(TARGET, "pw") == link
+    assert link.is_symlink()
+    assert real.read_text() == "# kept\ndb.example:5433:ailt:alice:pw\n"
+
+
+def test_pgpass_unix_socket_default_dir_also_written_as_localhost(tmp_path: Path) -> None:
+    target = parse_dsn("host=/var/run/postgresql dbname=ailt user=alice")
+    text = write_pgpass(target, "pw", tmp_path / "pgpass").read_text()
+    assert text == "/var/run/postgresql:5432:ailt:alice:pw\nlocalhost:5432:ailt:alice:pw\n"
+
+
+def test_pgpass_crash_leaves_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core import config_switch
+
+    path = tmp_path / "pgpass"
+    path.write_text("db.example:5433:ailt:alice:old\n")
+    path.chmod(0o600)
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(config_switch, "_replace", crash)
+    with pytest.raises(OSError):
+        write_pgpass(TARGET, "new", path)
+    assert path.read_text() == "db.example:5433:ailt:alice:old\n"
+    assert os.listdir(tmp_path) == ["pgpass"]
+
+
+def test_libpq_uses_the_written_pgpass(
+    target_db: TargetDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    target = parse_dsn(target_db.conninfo)
+    assert target.password is None
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "nothing-here"))
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(target_db.conninfo, connect_timeout=5).close()
+    path = tmp_path / "pgpass"
+    path.write_text("# personal\n*:*:*:*:wrong-password\n")
+    write_pgpass(target, CANARY_PASSWORD, path)
+    monkeypatch.setenv("PGPASSFILE", str(path))
+    with psycopg.connect(target_db.conninfo, connect_timeout=5) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (target_db.user,)
+    found = connect(target, autocommit=True)
+    try:
+        assert found.password_source == "libpq"
+    finally:
+        found.conn.close()
+
+
+def test_pgpass_rejects_empty_password(tmp_path: Path) -> None:
+    with pytest.raises(credentials.BadInput):
+        write_pgpass(TARGET, "", tmp_path / "pgpass")
+    assert not (tmp_path / "pgpass").exists()
