@@ -255,10 +255,9 @@ def _emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
     else:
         print(text)
     if getattr(args, "report", None):
-        from app.core.report import save_report
+        from app.core.report import write_report
 
-        saved = save_report(data, args.report.parent)
-        saved.replace(args.report)
+        write_report(data, args.report)
 
 
 class _cancel_on_sigint:

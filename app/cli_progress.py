@@ -34,7 +34,8 @@ class TerminalProgress:
 
     def progress(self, table: str, done: int, total: int) -> None:
         """Called by the engine after each batch."""
-        if table != self.current:
+        new_table = table != self.current
+        if new_table:
             if self.current:
                 self.base += self._last_done
             self.current = table
@@ -47,7 +48,8 @@ class TerminalProgress:
         eta = (self.total - overall) / rate if rate > 0 else 0.0
         pct = 100 * overall / self.total
         self._draw(f"{table}: {done:,}/{total:,}  |  all: {overall:,}/{self.total:,} "
-                   f"({pct:.0f}%)  {rate:,.0f} rows/s  ETA {_fmt_duration(eta)}")
+                   f"({pct:.0f}%)  {rate:,.0f} rows/s  ETA {_fmt_duration(eta)}",
+                   force=new_table)
 
     _last_done = 0
 

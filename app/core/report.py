@@ -64,10 +64,14 @@ def result_to_dict(result: Result) -> dict[str, Any]:
 
 
 def save_report(data: dict[str, Any], reports_dir: Path) -> Path:
-    """Write ``ailt-migrate-YYYYmmdd-HHMMSS.json`` atomically; return its path."""
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    path = reports_dir / time.strftime("ailt-migrate-%Y%m%d-%H%M%S.json")
-    tmp = path.with_suffix(".json.tmp")
+    """Write ``ailt-migrate-YYYYmmdd-HHMMSS.json`` in ``reports_dir``; return its path."""
+    return write_report(data, reports_dir / time.strftime("ailt-migrate-%Y%m%d-%H%M%S.json"))
+
+
+def write_report(data: dict[str, Any], path: Path) -> Path:
+    """Write the report to ``path`` atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path

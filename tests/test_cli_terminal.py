@@ -1,0 +1,59 @@
+"""What a person at a terminal sees: a hidden password prompt and live progress on stderr."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import CANARY_PASSWORD, TargetDb
+from helpers import sample_db
+
+
+def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_prompt_and_progress_on_a_terminal(tmp_path: Path, target_db: TargetDb) -> None:
+    db = tmp_path / "big.sqlite"
+    from app.core.generator import generate
+    generate(db, target_bytes=15_000_000, seed=5)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(HOME=str(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "run", "--sqlite", str(db), "--postgres-dsn",
+         target_db.url, "--execute", "--batch-size", "100"],
+        stdin=child, stdout=child, stderr=child, cwd=tmp_path, env=env, start_new_session=True)
+    os.close(child)
+    try:
+        prompt = _read_until(main, b"Password for")
+        assert b"Password for ailt_canary@" in prompt
+        os.write(main, CANARY_PASSWORD.encode() + b"\n")
+        rest = _read_until(main, b"Committed.")
+        proc.wait(timeout=60)
+    finally:
+        os.close(main)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, rest.decode(errors="replace")
+    text = rest.decode(errors="replace")
+    assert "rows/s" in text and "ETA" in text  # live progress was drawn
+    assert "match" in text
+    assert CANARY_PASSWORD not in (prompt + rest).decode(errors="replace")  # no echo
