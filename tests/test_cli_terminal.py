@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from conftest import CANARY_PASSWORD, TargetDb
-from helpers import sample_db
 
 
 def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:

@@ -24,12 +24,12 @@ class Checksum:
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         """Feed the next chunk of COPY text."""
-        chunk = bytes(data)
         if self.ordered:
-            self._hash.update(chunk)
+            self._hash.update(data)
             if self.text:
-                self.rows += chunk.count(b"\n")
+                self.rows += memoryview(data).tobytes().count(b"\n")
             return
+        chunk = bytes(data)
         parts = (self._partial + chunk).split(b"\n")
         self._partial = parts.pop()
         self._lines += [hashlib.sha256(p).digest() for p in parts]

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg._copy_base import BinaryFormatter, Formatter, TextFormatter
 from psycopg.adapt import Transformer
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import Format
 
 from app.core.checksum import Checksum
@@ -65,7 +66,9 @@ def copy_table(
     with conn.cursor() as cur:
         plan = _binary_plan(cur, tm) if tm.binary else _text_plan(cur, tm)
         done = 0
-        with repair.decoding(src), cur.copy(stmt) as cp:
+        # The queued writer feeds the socket from a thread, so this thread keeps reading SQLite
+        # and formatting rows while the server is busy parsing the previous chunk.
+        with repair.decoding(src), cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as cp:
             for batch in src.rows(tm.source, tm.column_names, batch_size):
                 if is_cancelled():
                     raise Cancelled(CANCELLED)

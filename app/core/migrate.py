@@ -31,11 +31,11 @@ from app.core.target_schema import (
     post_data_sql,
     reset_identity_sql,
 )
-from app.core.verify import TableCheck, target_checksum
+from app.core.verify import TableCheck, check_table
 
 ProgressFn = Callable[[str, int, int], None]
 PhaseFn = Callable[[str], None]
-DEFAULT_BATCH_SIZE = 5000
+DEFAULT_BATCH_SIZE = 1000  # rows in memory at once; ~70 MB peak at AI Log Trail row sizes
 
 
 def _never() -> bool:
@@ -258,10 +258,8 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
     verify_started = time.monotonic()
     on_phase("Verifying")
     for tm in plan.maps:
-        theirs = target_checksum(conn, tm, is_cancelled)
-        mine = sums[tm.name]
-        result.checks.append(TableCheck(tm.name, mine.rows, theirs.rows, mine.hexdigest,
-                                        theirs.hexdigest))
+        result.checks.append(check_table(conn, tm, sums[tm.name], created=tm.name in created,
+                                         is_cancelled=is_cancelled))
     result.verify_s = time.monotonic() - verify_started
     if not (result.counts_match and result.checksums_match):
         bad = ", ".join(c.table for c in result.checks if not c.ok)
