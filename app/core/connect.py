@@ -8,7 +8,7 @@ The password is passed to libpq as a keyword, never inside a string we build or 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg.conninfo import make_conninfo
@@ -35,11 +35,10 @@ class Connected:
     conn: psycopg.Connection
     target: Target  # carries the password that worked (None when libpq found it itself)
     password_source: str  # "dsn" | "libpq" | "keyring" | "prompt" | "none"
+    server_version: str = field(init=False)  # e.g. "18.0"; still readable after conn closes
 
-    @property
-    def server_version(self) -> str:
-        """The server's version as it reports it, e.g. ``18.0``."""
-        return self.conn.info.parameter_status("server_version") or "unknown"
+    def __post_init__(self) -> None:
+        self.server_version = self.conn.info.parameter_status("server_version") or "unknown"
 
 
 def connect(

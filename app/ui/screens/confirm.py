@@ -1,0 +1,98 @@
+"""Step 4: exactly what will happen, and a deliberate "yes": tick the box, then Start."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Checkbox, Static
+
+from app.core.plan import Plan
+from app.core.scan import REPAIRS
+from app.ui import formatting
+from app.ui.screens.base import WizardScreen
+from app.ui.widgets.nav_bar import NavBar
+
+
+def summary(plan: Plan, repairs: frozenset[str]) -> Table:
+    """The what/where/how table (the target as ``Target.display``: password masked)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    src = plan.source
+    grid.add_row(
+        "From", Text(f"{src.path.name} ({formatting.size(src.size_bytes)}, {src.version})")
+    )
+    grid.add_row("To", Text(f"{plan.target.key} (PostgreSQL {plan.server_version})"))
+    grid.add_row("", Text(plan.target.display, style="dim"))
+    created = len(plan.created)
+    grid.add_row(
+        "Copy",
+        Text(
+            f"{formatting.count(plan.total_source_rows)} rows in "
+            f"{len(plan.tables)} tables ({created} will be created)"
+        ),
+    )
+    chosen = [REPAIRS[r] for r in sorted(repairs) if r in REPAIRS]
+    grid.add_row("Repairs", Text("; ".join(chosen) if chosen else "none"))
+    grid.add_row(
+        "How",
+        Text(
+            "One transaction: create the tables, copy every row, compare "
+            "counts and checksums of every table, and only then commit."
+        ),
+    )
+    grid.add_row(
+        "Safety",
+        Text(
+            "If anything fails or you cancel, nothing is committed and "
+            "the target stays exactly as it is. The SQLite file is only "
+            "read."
+        ),
+    )
+    return grid
+
+
+class ConfirmScreen(WizardScreen):
+    """The summary; Start stays disabled until the box is ticked (a stray Enter does nothing)."""
+
+    STEP = 4
+    STEP_NAME = "Confirm"
+    NEXT_LABEL = "Start migration"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "next", "Start migration"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        """Summary and the consent box."""
+        state = self.wizard.state
+        plan = state.plan
+        if plan is None:
+            yield Static("Run the dry run first.", markup=False)
+            return
+        yield Static(summary(plan, state.repairs), id="summary")
+        yield Checkbox(
+            f"Copy {formatting.count(plan.total_source_rows)} rows into {plan.target.dbname}",
+            False,
+            id="consent",
+            compact=True,
+        )
+
+    def on_mount(self) -> None:
+        """Focus the box, not the Start button."""
+        for box in self.query("#consent").results(Checkbox):
+            box.focus()
+            self.query_one(NavBar).hint("Tick the box to enable Start.")
+
+    @on(Checkbox.Changed, "#consent")
+    def _consent(self, event: Checkbox.Changed) -> None:
+        self.allow_next(event.value)
+        self.query_one(NavBar).hint("" if event.value else "Tick the box to enable Start.")
+
+    def action_next(self) -> None:
+        """Start: the execute screen runs the migration."""
+        self.wizard.advance(self.STEP)

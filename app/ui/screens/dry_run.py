@@ -1,0 +1,358 @@
+"""Step 3: the dry run. Both sides side by side, what will be created, what cannot be copied
+as it is, and the two ways out when the target is not empty. Nothing is written here except
+by "Clear the target", which asks first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Checkbox, DataTable, Label, Static
+
+from app.core.credentials import lookup_for_connect
+from app.core.dsn import Target
+from app.core.errors import MigrateError
+from app.core.migrate import Options, check_executable, dry_run
+from app.core.plan import NOT_EMPTY, PROBLEM, Plan
+from app.core.rollback import ClearPlan, clear, plan_clear
+from app.core.scan import REPAIRS
+from app.ui import formatting
+from app.ui.jobs import describe
+from app.ui.messages import ClearPlanned, DryRunFinished, PhaseChanged, TargetCleared
+from app.ui.screens.base import WizardScreen
+from app.ui.screens.confirm_dialog import ConfirmDialog
+from app.ui.widgets import cells
+from app.ui.widgets.status_line import StatusLine
+
+STATUS_STYLES = {
+    NOT_EMPTY: "bold yellow",
+    PROBLEM: "bold red",
+    "will be created": "cyan",
+    "ready": "green",
+}
+MAX_PROBLEMS_SHOWN = 200
+
+
+class DryRunScreen(WizardScreen):
+    """Runs the dry run on arrival (and again after the target changed)."""
+
+    STEP = 3
+    STEP_NAME = "Dry run"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "next", "Next: confirm"),
+        Binding("ctrl+r", "rerun", "Run again"),
+    ]
+
+    def __init__(self, plan: Plan | None = None) -> None:
+        super().__init__()
+        self._given = plan
+        self._generation = -1
+        self._dry_running = False
+
+    def compose_body(self) -> ComposeResult:
+        """Status, the side-by-side table, then what needs a decision."""
+        yield StatusLine(id="dry-status")
+        table: DataTable[object] = DataTable(id="plan", cursor_type="row")
+        for label, key in (
+            ("Table", "table"),
+            ("SQLite rows", "sqlite"),
+            ("Postgres rows", "postgres"),
+            ("Status", "status"),
+        ):
+            table.add_column(label, key=key)
+        yield table
+        yield Static("", id="created", markup=False)
+        with Vertical(id="not-empty", classes="callout"):
+            yield Static("", id="not-empty-text", markup=False)
+            with Horizontal(classes="row buttons"):
+                yield Button("Clear the target…", id="clear", compact=True, variant="warning")
+                yield Button("Choose another database…", id="other-db", compact=True)
+        with Vertical(id="problems", classes="callout"):
+            yield Label("", id="problems-title", markup=False)
+            problems: DataTable[object] = DataTable(id="problem-table", cursor_type="row")
+            for label in ("Table", "Row id", "Column", "Why"):
+                problems.add_column(label)
+            yield problems
+            yield Vertical(id="repairs")
+        yield Static("", id="warnings", markup=False)
+        yield StatusLine(id="blocker")
+
+    def on_mount(self) -> None:
+        """Show the given plan, or run the dry run."""
+        for widget_id in ("#not-empty", "#problems", "#plan", "#created", "#warnings"):
+            self.query_one(widget_id).display = False
+        if self._given is not None:
+            self._generation = self.wizard.state.target_generation
+            self._show(self._given)
+        else:
+            self.action_rerun()
+
+    def on_screen_resume(self) -> None:
+        """Coming back after the target changed (cleared, migrated): look again."""
+        if self._generation not in (-1, self.wizard.state.target_generation):
+            self.action_rerun()
+
+    # --- the dry run --------------------------------------------------------------------------
+
+    def action_rerun(self) -> None:
+        """Run the dry run (again)."""
+        state = self.wizard.state
+        if self._dry_running:
+            return
+        if state.source is None or state.target is None:
+            self.query_one("#dry-status", StatusLine).show(
+                "Go back and choose the file and a tested connection first.", "error"
+            )
+            return
+        self._dry_running = True
+        self._generation = state.target_generation
+        state.plan = None
+        self.allow_next(False)
+        self.query_one("#dry-status", StatusLine).show("Starting the dry run…", "busy")
+        self._dry_run(state.source.path, state.target)
+
+    @work(thread=True, exit_on_error=False, group="dry-run", exclusive=True)
+    def _dry_run(self, path: Path, target: Target) -> None:
+        message = DryRunFinished()
+        try:
+            options = Options(
+                batch_size=self.wizard.deps.batch_size,
+                keyring_lookup=lookup_for_connect(self.wizard.deps.credential_store),
+            )
+            plan = dry_run(path, target, options, on_phase=self._post_phase)
+            message = DryRunFinished(plan)
+        except Exception as exc:
+            message = DryRunFinished(error=describe(exc, target.secrets()))
+        finally:
+            self.post_message(message)
+
+    def _post_phase(self, phase: str) -> None:
+        self.post_message(PhaseChanged(phase))
+
+    @on(PhaseChanged)
+    def _phase(self, message: PhaseChanged) -> None:
+        if self._dry_running:
+            self.query_one("#dry-status", StatusLine).show(message.phase + "…", "busy")
+
+    @on(DryRunFinished)
+    def _finished(self, message: DryRunFinished) -> None:
+        self._dry_running = False
+        if message.plan is None:
+            error = message.error or "The dry run failed."
+            self.query_one("#dry-status", StatusLine).show(error, "error")
+            return
+        self._show(message.plan)
+
+    # --- showing the plan ---------------------------------------------------------------------
+
+    def _show(self, plan: Plan) -> None:
+        self.wizard.state.plan = plan
+        self.wizard.state.server_version = plan.server_version
+        created = plan.created
+        summary = (
+            f"PostgreSQL {plan.server_version} · {formatting.count(plan.total_source_rows)}"
+            f" rows to copy from {plan.source.path.name} · "
+            f"{len(created)} of {len(plan.tables)} tables will be created"
+        )
+        self.query_one("#dry-status", StatusLine).show(summary, "ok")
+        self._fill_table(plan)
+        created_note = self.query_one("#created", Static)
+        created_note.display = bool(created)
+        created_note.update("Will be created: " + ", ".join(created))
+        warnings = self.query_one("#warnings", Static)
+        warnings.display = bool(plan.warnings)
+        warnings.update(Text("\n".join("! " + w for w in plan.warnings), style="yellow"))
+        self._show_not_empty(plan)
+        self._show_problems(plan)
+        self._check()
+
+    def _fill_table(self, plan: Plan) -> None:
+        table = self.query_one("#plan", DataTable)
+        table.display = True
+        table.clear()
+        for t in plan.tables:
+            table.add_row(
+                cells.text(t.name),
+                cells.number(t.source_rows),
+                cells.number(t.target_rows if t.exists else None),
+                cells.text(t.status, STATUS_STYLES.get(t.status, "")),
+                key=t.name,
+            )
+        target_total = sum(t.target_rows for t in plan.tables)
+        table.add_row(
+            cells.text("total", "bold"),
+            cells.number(plan.total_source_rows, "bold"),
+            cells.number(target_total, "bold"),
+            cells.text(""),
+            key="__total__",
+        )
+
+    def _show_not_empty(self, plan: Plan) -> None:
+        box = self.query_one("#not-empty")
+        box.display = bool(plan.not_empty)
+        if not plan.not_empty:
+            return
+        tables = ", ".join(f"{t.name} ({formatting.count(t.target_rows)})" for t in plan.not_empty)
+        self.query_one("#not-empty-text", Static).update(
+            Text(
+                f"The target is not empty: {tables}. The migration needs empty tables. "
+                "Clear the target (your SQLite file is not touched), or choose another database.",
+                style="yellow",
+            )
+        )
+
+    def _show_problems(self, plan: Plan) -> None:
+        box = self.query_one("#problems")
+        box.display = bool(plan.problems)
+        if not plan.problems:
+            return
+        self.query_one("#problems-title", Label).update(
+            f"{formatting.count(len(plan.problems))} value(s) cannot be migrated as they are:"
+        )
+        table = self.query_one("#problem-table", DataTable)
+        table.clear()
+        for p in plan.problems[:MAX_PROBLEMS_SHOWN]:
+            table.add_row(
+                cells.text(p.table), cells.number(p.id), cells.text(p.column), cells.text(p.reason)
+            )
+        repairs = self.query_one("#repairs", Vertical)
+        repairs.remove_children()
+        for name, description in REPAIRS.items():
+            n = sum(1 for p in plan.problems if p.repair == name)
+            if n:
+                repairs.mount(
+                    Checkbox(
+                        f"Repair: {description} ({formatting.count(n)} values)",
+                        name in self.wizard.state.repairs,
+                        id=f"repair-{name}",
+                        compact=True,
+                    )
+                )
+
+    @on(Checkbox.Changed, "#repairs Checkbox")
+    def _repair_toggled(self, event: Checkbox.Changed) -> None:
+        name = (event.checkbox.id or "").removeprefix("repair-")
+        repairs = set(self.wizard.state.repairs)
+        (repairs.add if event.value else repairs.discard)(name)
+        self.wizard.state.repairs = frozenset(repairs)
+        self._check()
+
+    def _check(self) -> None:
+        """Allow Next only when execute would not refuse; otherwise say why."""
+        plan = self.wizard.state.plan
+        blocker = self.query_one("#blocker", StatusLine)
+        if plan is None:
+            return
+        try:
+            check_executable(plan, self.wizard.state.repairs)
+        except MigrateError as exc:
+            blocker.show(
+                str(exc)
+                if not plan.not_empty
+                else "Not ready: the target must be empty (see the two ways out above).",
+                "error",
+            )
+            self.allow_next(False)
+            return
+        blocker.clear()
+        self.allow_next(True)
+
+    # --- the two ways out ---------------------------------------------------------------------
+
+    @on(Button.Pressed, "#other-db")
+    def _other_db(self) -> None:
+        self.app.push_screen(
+            ConfirmDialog(
+                "Choose another database?",
+                [
+                    "Go back to step 2 and enter another (empty) database.",
+                    "Nothing is changed on this one.",
+                ],
+                yes="Choose another database",
+                no="Stay here",
+            ),
+            self._other_db_answer,
+        )
+
+    def _other_db_answer(self, yes: bool | None) -> None:
+        if yes:
+            self.app.pop_screen()
+
+    @on(Button.Pressed, "#clear")
+    def _clear_pressed(self) -> None:
+        state = self.wizard.state
+        if state.target is None or state.plan is None:
+            return
+        self.query_one("#dry-status", StatusLine).show("Looking at what to clear…", "busy")
+        extra = tuple(t.name for t in state.plan.tables if not t.known)
+        self._plan_clear(state.target, extra)
+
+    @work(thread=True, exit_on_error=False, group="clear", exclusive=True)
+    def _plan_clear(self, target: Target, extra: tuple[str, ...]) -> None:
+        message = ClearPlanned()
+        try:
+            lookup = lookup_for_connect(self.wizard.deps.credential_store)
+            message = ClearPlanned(plan_clear(target, extra_tables=extra, keyring_lookup=lookup))
+        except Exception as exc:
+            message = ClearPlanned(error=describe(exc, target.secrets()))
+        finally:
+            self.post_message(message)
+
+    @on(ClearPlanned)
+    def _clear_planned(self, message: ClearPlanned) -> None:
+        status = self.query_one("#dry-status", StatusLine)
+        plan = message.plan
+        if plan is None:
+            status.show(message.error or "The target could not be read.", "error")
+            return
+        status.show("Waiting for your answer…", "info")
+        rows = sum(n for _, n in plan.tables)
+        lines = [
+            f"This deletes {formatting.count(rows)} rows from {plan.target.key},",
+            "in one transaction:",
+            "",
+            *plan.describe(),
+            "",
+            "Your SQLite file is not touched.",
+        ]
+        self.app.push_screen(
+            ConfirmDialog(
+                "Clear the target?", lines, yes="Clear the target", no="Keep it", danger=True
+            ),
+            lambda yes: self._clear_answer(plan, yes),
+        )
+
+    def _clear_answer(self, plan: ClearPlan, yes: bool | None) -> None:
+        if not yes:
+            self.query_one("#dry-status", StatusLine).show("The target was left as it is.")
+            return
+        self.query_one("#dry-status", StatusLine).show("Clearing the target…", "busy")
+        self._clear(plan)
+
+    @work(thread=True, exit_on_error=False, group="clear", exclusive=True)
+    def _clear(self, plan: ClearPlan) -> None:
+        error: str | None = None
+        try:
+            clear(plan, lookup_for_connect(self.wizard.deps.credential_store))
+        except Exception as exc:
+            error = describe(exc, plan.target.secrets())
+        finally:
+            self.post_message(TargetCleared(error))
+
+    @on(TargetCleared)
+    def _cleared(self, message: TargetCleared) -> None:
+        if message.error:
+            self.query_one("#dry-status", StatusLine).show(message.error, "error")
+            return
+        self.wizard.state.target_generation += 1
+        self.notify("The target was cleared.", timeout=4)
+        self.action_rerun()
+
+    def action_next(self) -> None:
+        """On to the summary."""
+        self.wizard.advance(self.STEP)

@@ -1,0 +1,120 @@
+"""Fixed engine objects for the snapshot tests: no clock, temp path, port or random name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.config_switch import SwitchPlan
+from app.core.dsn import Target
+from app.core.migrate import Result
+from app.core.plan import NOT_EMPTY, PROBLEM, READY, WILL_CREATE, Plan, TablePlan
+from app.core.scan import Problem
+from app.core.source import SourceInfo, SourceTable
+from app.core.spot_check import Sample
+from app.core.verify import TableCheck
+
+ROWS = {
+    "files": 20,
+    "sessions": 20,
+    "prompts": 107,
+    "redactions": 5,
+    "token_messages": 455,
+    "turn_context_messages": 107,
+    "agent_reasoning_messages": 386,
+    "function_plan_messages": 32,
+    "function_calls": 476,
+    "events": 851,
+}
+TARGET = Target(
+    {"host": "db.example.com", "port": "5432", "dbname": "ai_log_trail", "user": "alice"},
+    "s3cret-not-shown",
+)
+
+
+def source() -> SourceInfo:
+    """The sample file as step 1 would describe it."""
+    tables = [SourceTable(name, (), rows=rows) for name, rows in ROWS.items()]
+    return SourceInfo(
+        Path("session_data.sqlite"), 4_378_624, tables, "AI Log Trail, current (10 tables)"
+    )
+
+
+def plan(*, not_empty: bool = False) -> Plan:
+    """A dry run: all tables to be created, or a target that already holds rows + problems."""
+    tables = []
+    for name, rows in ROWS.items():
+        if not not_empty:
+            tables.append(TablePlan(name, True, rows, 0, False, WILL_CREATE))
+        elif name in ("files", "sessions", "prompts"):
+            tables.append(TablePlan(name, True, rows, rows // 2, True, NOT_EMPTY))
+        elif name == "events":
+            tables.append(
+                TablePlan(
+                    name,
+                    True,
+                    rows,
+                    0,
+                    True,
+                    PROBLEM,
+                    ["2 value(s) cannot be migrated as they are"],
+                )
+            )
+        else:
+            tables.append(TablePlan(name, True, rows, 0, True, READY))
+    problems = (
+        [
+            Problem("events", 17, "raw_json", "nul"),
+            Problem("events", 342, "content", "utf8"),
+        ]
+        if not_empty
+        else []
+    )
+    return Plan(source(), TARGET, "18.6", tables, problems, [])
+
+
+def result() -> Result:
+    """A committed migration with fixed timings."""
+    checks = [
+        TableCheck(name, rows, rows, f"{i:032x}", f"{i:032x}")
+        for i, (name, rows) in enumerate(ROWS.items())
+    ]
+    return Result(plan(), checks, [], elapsed_s=1.25, copy_s=0.8, verify_s=0.3, committed=True)
+
+
+def samples() -> list[Sample]:
+    """The spot check's three rows."""
+    session = (
+        '{"events": [{"timestamp": "2025-09-14T16:43:43.597Z", "type": "session_meta", '
+        '"payload": {"id": "0199491c-6c6d", "cwd": "/home/alice/[project]"}}]}'
+    )
+    prompt = (
+        '{"timestamp": "2025-09-14T18:57:16.538Z", "type": "event_msg", '
+        '"payload": {"type": "user_message", "message": "Fix the flaky test, café ☕"}}'
+    )
+    return [
+        Sample("sessions", "raw_json", 13, session, session),
+        Sample("prompts", "raw_json", 89, prompt, prompt),
+        Sample("function_calls", "raw_call_json", 233, "{}", "{}"),
+    ]
+
+
+def switch_plan(config: Path) -> SwitchPlan:
+    """The switch preview for a config file named ``config.toml``."""
+    old = 'backend = "sqlite"\n'
+    new = 'backend = "postgres"\npostgres_dsn = "postgresql://alice@db.example.com:5432/ai_log_trail"\n'
+    diff = (
+        "--- config.toml (current)\n+++ config.toml (after switch)\n@@ -18,3 +18,3 @@\n"
+        ' [database]\n-backend = "sqlite"  # "sqlite" or "postgres"\n'
+        '+backend = "postgres"  # "sqlite" or "postgres"\n'
+        '-# postgres_dsn = "postgresql://user@host:5432/ai_log_trail"\n'
+        '+postgres_dsn = "postgresql://alice@db.example.com:5432/ai_log_trail"\n'
+    )
+    return SwitchPlan(
+        config,
+        "postgres",
+        old,
+        new,
+        diff,
+        True,
+        "postgresql://alice@db.example.com:5432/ai_log_trail",
+    )

@@ -1,0 +1,65 @@
+"""Values that need a repair, and quitting in the middle of a migration."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Button, Checkbox
+
+from app.ui.app import WizardApp
+from app.ui.screens.execute import ExecuteScreen
+from tests.conftest import CANARY_PASSWORD, TargetDb
+from tests.ui.conftest import SIZE
+from tests.ui.helpers import public_tables, screen_text, through_source, wait_for, wait_step
+
+
+async def test_repair_choice_unblocks_next(
+    wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb
+) -> None:
+    """A NUL in the text: listed with its location; Next only once the repair is chosen."""
+    conn = sqlite3.connect(sample_db)
+    conn.execute("UPDATE prompts SET raw_json = 'a' || char(0) || 'b' WHERE id = 2")
+    conn.commit()
+    conn.close()
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "1 value(s) cannot be migrated as they are" in text
+        assert "prompts" in text and "raw_json" in text and "NUL" in text
+        assert app.screen.query_one("#next", Button).disabled
+        box = app.screen.query_one("#repair-strip-nul", Checkbox)
+        box.value = True
+        await wait_for(pilot, lambda: not app.screen.query_one("#next", Button).disabled)
+        assert app.state.repairs == frozenset({"strip-nul"})
+
+
+async def test_quit_during_migration_asks_and_rolls_back(
+    wizard: Callable[..., WizardApp], target_db: TargetDb
+) -> None:
+    """ctrl+q while copying asks first; yes cancels, rolls back and exits."""
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD, batch_size=5, throttle_s=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "4/8")
+        await pilot.press("space", "ctrl+n")
+        await wait_step(pilot, app, "5/8")
+        screen = app.screen
+        assert isinstance(screen, ExecuteScreen)
+        await wait_for(pilot, lambda: screen.model.done > 0, what="the first rows")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: "Quit during the migration?" in screen_text(app))
+        await pilot.click("#yes")
+    assert app.return_value == 130
+    with target_db.connect() as conn:
+        assert public_tables(conn) == 0

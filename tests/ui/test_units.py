@@ -1,0 +1,104 @@
+"""The UI's small pure parts: asset paths, DSN/field sync, progress figures, formatting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import BadInput, ConnectFailed
+from app.ui import formatting
+from app.ui.jobs import ProgressThrottle, describe
+from app.ui.paths import assets_dir, stylesheet
+from app.ui.progress_model import ProgressModel
+from app.ui.target_form import dsn_text, fields_of, split_password, with_field
+
+
+def test_assets_from_checkout() -> None:
+    """In a checkout the stylesheet is ``<repo>/assets/wizard.tcss``."""
+    repo = Path(__file__).resolve().parents[2]
+    assert assets_dir() == repo / "assets"
+    assert stylesheet() == repo / "assets" / "wizard.tcss"
+
+
+def test_assets_from_installed_wheel(tmp_path: Path) -> None:
+    """In a wheel the assets are ``app/assets`` (pyproject force-includes them there)."""
+    package = tmp_path / "site-packages" / "app"
+    (package / "assets").mkdir(parents=True)
+    (package / "assets" / "wizard.tcss").write_text("Screen {}\n")
+    assert stylesheet(package_root=package) == package / "assets" / "wizard.tcss"
+
+
+def test_assets_missing_says_where(tmp_path: Path) -> None:
+    """A broken install names both places it looked."""
+    with pytest.raises(FileNotFoundError, match="assets"):
+        assets_dir(tmp_path / "app")
+
+
+def test_pasted_password_is_split_off() -> None:
+    """The password leaves the DSN; the fields get the rest."""
+    params, password = split_password("postgresql://alice:s%40cret@db:5433/logs?sslmode=require")
+    assert password == "s@cret"
+    assert fields_of(params) == {
+        "host": "db",
+        "port": "5433",
+        "dbname": "logs",
+        "user": "alice",
+        "sslmode": "require",
+    }
+    assert "s@cret" not in dsn_text(params) and "cret" not in dsn_text(params)
+
+
+def test_fields_rebuild_the_dsn_in_its_style() -> None:
+    """A URL stays a URL, key=value stays key=value; a blank field is removed."""
+    params = with_field({"host": "db", "user": "alice"}, "dbname", "logs")
+    assert dsn_text(params, url_style=True) == "postgresql://alice@db/logs"
+    assert dsn_text(with_field(params, "host", " "), url_style=False) == "user=alice dbname=logs"
+
+
+def test_malformed_dsn_is_bad_input() -> None:
+    """The engine's sentence comes through."""
+    with pytest.raises(BadInput, match="malformed"):
+        split_password("host=localhost bogus")
+
+
+def test_progress_figures_from_the_clock() -> None:
+    """Rates, elapsed and ETA come from the injected clock only."""
+    now = [10.0]
+    model = ProgressModel([("a", 100), ("b", 300)], lambda: now[0])
+    model.update("a", 0, 100, at=10.0)
+    model.update("a", 100, 100, at=11.0)
+    model.update("b", 150, 300, at=13.0, started=11.0)
+    now[0] = 13.0
+    assert model.rate("a") == 100.0 and model.eta("a") == 0.0
+    assert model.rate("b") == 75.0 and model.eta("b") == 2.0
+    assert model.done == 250 and model.elapsed() == 3.0
+    assert model.tables["b"].state == "copying"
+    model.stop()
+    now[0] = 99.0
+    assert model.elapsed() == 3.0
+
+
+def test_throttle_keeps_first_and_last() -> None:
+    """At most one report per interval, but every start and end of a table."""
+    now = [0.0]
+    sent: list[tuple[str, int, int]] = []
+    throttle = ProgressThrottle(lambda *a: sent.append(a), 0.1, lambda: now[0])
+    for done in (0, 10, 20, 30, 40):
+        throttle("t", done, 40)
+        now[0] += 0.01
+    assert sent == [("t", 0, 40), ("t", 40, 40)]
+
+
+def test_describe_uses_engine_sentences_and_scrubs_others() -> None:
+    """Engine errors pass as they are; anything else is short and never shows a secret."""
+    assert describe(ConnectFailed("Cannot reach it.", "unreachable")) == "Cannot reach it."
+    text = describe(RuntimeError("boom with hunter2 inside\nline 2"), ["hunter2"])
+    assert "hunter2" not in text and "RuntimeError" in text and "line 2" not in text
+
+
+def test_formatting() -> None:
+    """Short forms the screens share."""
+    assert formatting.size(4_378_624) == "4.4 MB"
+    assert formatting.duration(3725) == "1:02:05" and formatting.duration(None) == "—"
+    assert formatting.rate(1234.4) == "1,234/s" and formatting.count(1234567) == "1,234,567"
