@@ -375,3 +375,23 @@ def test_existing_json_column_is_a_mismatch(tmp_path: Path, target_db: TargetDb)
     sessions = next(t for t in plan.tables if t.name == "sessions")
     assert sessions.status == "problem"
     assert any("raw_json is jsonb" in n for n in sessions.notes)
+
+
+def test_mixed_value_types_in_a_translated_table(tmp_path: Path, target_db: TargetDb) -> None:
+    """An untyped column holding numbers and text becomes TEXT, numbers written as text."""
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (path) VALUES ('a')")
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, v, n NUMERIC, b BLOB)")
+    conn.executemany("INSERT INTO notes (v, n, b) VALUES (?, ?, ?)", [
+        (7, 1, b"\x00\xff"), ("seven ✓", 2.5, None), (0.25, None, b""), (None, 3, b"x")])
+    conn.commit()
+    conn.close()
+    result = execute(tmp_path / "tiny.sqlite", _target(target_db))
+    assert result.checksums_match
+    with target_db.connect() as pg:
+        types = dict(pg.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                "WHERE table_name = 'notes'").fetchall())
+        rows = pg.execute("SELECT v, n, b FROM notes ORDER BY id").fetchall()
+    assert types == {"id": "bigint", "v": "text", "n": "double precision", "b": "bytea"}
+    assert rows == [("7", 1.0, b"\x00\xff"), ("seven ✓", 2.5, None), ("0.25", None, b""),
+                    (None, 3.0, b"x")]
