@@ -13,7 +13,7 @@ import pytest
 from conftest import CANARY_PASSWORD, TargetDb
 from psycopg import sql
 
-from app.core import config_switch
+from app.core import atomic_file
 from app.core.config_switch import (
     apply_switch,
     create_from_example,
@@ -249,7 +249,7 @@ def test_crash_before_rename_leaves_old_file(config: Path, monkeypatch: pytest.M
     original = config.read_bytes()
     plan = plan_switch(config, "postgres", TARGET)
     renames: list[tuple[object, object]] = []
-    real_replace = config_switch._replace
+    real_replace = atomic_file._replace
 
     def crash_on_config(src: object, dst: object) -> None:
         renames.append((src, dst))
@@ -257,7 +257,7 @@ def test_crash_before_rename_leaves_old_file(config: Path, monkeypatch: pytest.M
             raise OSError(28, "No space left on device")
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(config_switch, "_replace", crash_on_config)
+    monkeypatch.setattr(atomic_file, "_replace", crash_on_config)
     with pytest.raises(OSError, match="No space left"):
         apply_switch(plan)
     assert config.read_bytes() == original  # the old file, whole
@@ -265,7 +265,7 @@ def test_crash_before_rename_leaves_old_file(config: Path, monkeypatch: pytest.M
     assert leftovers == []
     backups = [n for n in files_in(config.parent) if n.endswith(".bak")]
     assert len(backups) == 1 and (config.parent / backups[0]).read_bytes() == original
-    monkeypatch.setattr(config_switch, "_replace", real_replace)
+    monkeypatch.setattr(atomic_file, "_replace", real_replace)
     apply_switch(plan)  # a retry then succeeds: the new file, whole
     assert config.read_text() == plan.new_text
 

@@ -295,7 +295,7 @@ def test_pgpass_unix_socket_default_dir_also_written_as_localhost(tmp_path: Path
 
 
 def test_pgpass_crash_leaves_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.core import config_switch
+    from app.core import atomic_file
 
     path = tmp_path / "pgpass"
     path.write_text("db.example:5433:ailt:alice:old\n")
@@ -304,7 +304,7 @@ def test_pgpass_crash_leaves_old_file(tmp_path: Path, monkeypatch: pytest.Monkey
     def crash(src: object, dst: object) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(config_switch, "_replace", crash)
+    monkeypatch.setattr(atomic_file, "_replace", crash)
     with pytest.raises(OSError):
         write_pgpass(TARGET, "new", path)
     assert path.read_text() == "db.example:5433:ailt:alice:old\n"

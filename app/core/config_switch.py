@@ -15,7 +15,6 @@ import difflib
 import os
 import re
 import stat
-import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any, Literal
 
 import tomlkit
 
+from app.core.atomic_file import atomic_write
 from app.core.dsn import Target, parse_dsn, scrub, to_url
 from app.core.errors import BadInput, MigrateError, Refused
 
@@ -36,10 +36,6 @@ DEFAULT_SQLITE = "reports/session_data.sqlite"
 DEFAULT_REPORTS = "reports"
 EXAMPLE_NAME = "config.example.toml"
 NEW_FILE_MODE = 0o644
-
-# A module-level name so that tests can make the final rename fail (a simulated crash).
-_replace = os.replace
-
 
 @dataclass(frozen=True)
 class AppConfig:
@@ -311,59 +307,6 @@ def _free_backup_name(path: Path) -> Path:
         n += 1
         backup = path.with_name(f"{path.name}.{stamp}-{n}.bak")
     return backup
-
-
-def atomic_write(path: Path, text: str, mode: int, *, like: Path | None = None) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder, fsync and rename.
-
-    The file gets ``mode`` (and ``like``'s owner when we may set it); on any failure the temp
-    file is removed and ``path`` is left as it was.
-    """
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise BadInput(
-            f"Cannot write in {path.parent} ({exc.strerror}): make the folder writable and "
-            "try again; nothing was changed."
-        ) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), mode)
-            if like is not None:
-                _copy_owner(fh.fileno(), like)
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        _replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _copy_owner(fd: int, like: Path) -> None:
-    """Keep the original owner when run as root (e.g. under sudo); harmless otherwise."""
-    try:
-        st = like.stat()
-        if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
-            os.fchown(fd, st.st_uid, st.st_gid)
-    except (OSError, AttributeError):
-        pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (not possible everywhere, hence best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- the example config -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from app.core.config_switch import atomic_write
+from app.core.atomic_file import atomic_write
 from app.core.dsn import Target, scrub
 from app.core.errors import BadInput, ExitCode, MigrateError
 

@@ -6,11 +6,11 @@ Both use the same keys, so scripts can read either.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
+from app.core.atomic_file import atomic_write
 from app.core.migrate import Result
 from app.core.plan import Plan
 
@@ -71,7 +71,5 @@ def save_report(data: dict[str, Any], reports_dir: Path) -> Path:
 def write_report(data: dict[str, Any], path: Path) -> Path:
     """Write the report to ``path`` atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", 0o644)
     return path
