@@ -63,3 +63,16 @@ async def test_quit_during_migration_asks_and_rolls_back(
     assert app.return_value == 130
     with target_db.connect() as conn:
         assert public_tables(conn) == 0
+
+
+async def test_ctrl_c_quits_outside_text_fields(
+    wizard: Callable[..., WizardApp], sample_db: Path
+) -> None:
+    """Ctrl+C is what terminal users press to leave: it quits like ctrl+q."""
+    app = wizard()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        app.screen.set_focus(None)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert app.return_code == 0
