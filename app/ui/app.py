@@ -105,9 +105,9 @@ class WizardApp(App[int]):
             self._quit_answer,
         )
 
-    async def action_help_quit(self) -> None:
+    def action_help_quit(self) -> None:
         """Ctrl+C quits like ctrl+q (in a text field it still copies, as Textual's Input does)."""
-        await self.action_quit()
+        self.run_worker(self.action_quit(), exclusive=False)
 
     def _quit_answer(self, yes: bool | None) -> None:
         if not yes:
