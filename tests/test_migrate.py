@@ -395,3 +395,21 @@ def test_mixed_value_types_in_a_translated_table(tmp_path: Path, target_db: Targ
     assert types == {"id": "bigint", "v": "text", "n": "double precision", "b": "bytea"}
     assert rows == [("7", 1.0, b"\x00\xff"), ("seven ✓", 2.5, None), ("0.25", None, b""),
                     (None, 3.0, b"x")]
+
+
+def test_large_values_use_lz4_where_the_server_has_it(tmp_path: Path,
+                                                       target_db: TargetDb) -> None:
+    with target_db.connect() as conn:
+        row = conn.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                           "WHERE name = 'default_toast_compression'").fetchone()
+    if not (row and row[0]):
+        pytest.skip("this PostgreSQL was built without lz4 (pglz is kept)")
+    path = sample_db(tmp_path, sessions=6)
+    execute(path, _target(target_db))
+    with target_db.connect() as conn:
+        methods = {r[0] for r in conn.execute(
+            "SELECT pg_column_compression(output) FROM function_calls "
+            "WHERE pg_column_compression(output) IS NOT NULL")}
+        assert methods == {"lz4"}
+        assert_tables_identical(path, conn, "function_calls")
+        conn.execute("INSERT INTO files (path) VALUES ('/after')")  # the server default again

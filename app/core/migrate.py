@@ -29,6 +29,7 @@ from app.core.target_schema import (
     create_table_sql,
     map_tables,
     post_data_sql,
+    prefer_lz4,
     reset_identity_sql,
 )
 from app.core.verify import TableCheck, check_table
@@ -229,6 +230,7 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
              is_cancelled: Callable[[], bool]) -> None:
     created = {tm.name for tm in plan.maps if not tm.exists}
     on_phase("Creating tables")
+    prefer_lz4(conn)
     for tm in plan.maps:
         if tm.name in created:
             conn.execute(create_table_sql(tm))

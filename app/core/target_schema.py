@@ -124,6 +124,21 @@ def existing_tables(conn: psycopg.Connection, names: list[str]) -> dict[str, lis
     return found
 
 
+def prefer_lz4(conn: psycopg.Connection) -> bool:
+    """Compress this transaction's large values with lz4 when the server was built with it.
+
+    AI Log Trail's rows are mostly big JSON texts, which PostgreSQL compresses as it stores
+    them; lz4 does that several times faster than the default pglz at a similar ratio, and
+    reads back faster too. Only the values written now are affected (SET LOCAL).
+    """
+    row = conn.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                       "WHERE name = 'default_toast_compression'").fetchone()
+    if not (row and row[0]):
+        return False
+    conn.execute("SET LOCAL default_toast_compression = 'lz4'")
+    return True
+
+
 def count_rows(conn: psycopg.Connection, table: str) -> int:
     """Exact row count of a target table."""
     query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
