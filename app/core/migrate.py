@@ -101,7 +101,7 @@ def dry_run(source_path: Path, target: Target, options: Options | None = None,
     options = options or Options()
     with ExitStack() as stack:
         on_phase("Reading the SQLite file")
-        src = stack.enter_context(SqliteSource(Path(source_path)))
+        src = stack.enter_context(SqliteSource(Path(source_path), count_rows=False))
         on_phase("Connecting to PostgreSQL")
         connected = _connect(target, options)
         stack.callback(connected.conn.close)
@@ -119,9 +119,13 @@ def _plan(src: SqliteSource, connected: Connected, options: Options, on_phase: P
     conn = connected.conn
     maps = map_tables(conn, src)
     on_phase("Scanning values")
-    problems = scan(src, maps, thorough=thorough, is_cancelled=is_cancelled)
+    counts: dict[str, int] = {}
+    problems = scan(src, maps, thorough=thorough, is_cancelled=is_cancelled, counts=counts)
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was written.")
+    src.set_counts(counts)
+    for tm in maps:
+        tm.source = src.table(tm.name)
     info = src.info()
     warnings = [w for tm in maps for w in tm.warnings]
     if not any(t.known for t in info.tables):
@@ -175,7 +179,7 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
     started = time.monotonic()
     with ExitStack() as stack:
         on_phase("Reading the SQLite file")
-        src = stack.enter_context(SqliteSource(Path(source_path)))
+        src = stack.enter_context(SqliteSource(Path(source_path), count_rows=False))
         on_phase("Connecting to PostgreSQL")
         connected = _connect(target, options)
         stack.callback(connected.conn.close)

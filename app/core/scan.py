@@ -68,23 +68,27 @@ class Problem:
 
 
 def scan(src: SqliteSource, maps: list[TableMap], *, thorough: bool = True,
-         is_cancelled: Callable[[], bool] = lambda: False) -> list[Problem]:
-    """Every problem value in the mapped tables.
+         is_cancelled: Callable[[], bool] = lambda: False,
+         counts: dict[str, int] | None = None) -> list[Problem]:
+    """Every problem value in the mapped tables; fills ``counts`` (rows per table) on the way.
 
-    ``thorough=False`` skips the checks that must read every byte of text (NUL characters,
-    UTF-8): execute leaves those to the copy itself, which reads every byte anyway and fails
-    on them, and only then runs the thorough scan to list them.
+    The type checks and the row count share one pass over each table, so a file opened with
+    ``count_rows=False`` is read once less. ``thorough=False`` skips the checks that must read
+    every byte of text (NUL characters, UTF-8): execute leaves those to the copy itself, which
+    reads every byte anyway and fails on them, and only then runs the thorough scan to list them.
     """
     problems: list[Problem] = []
     for tm in maps:
         if is_cancelled():
             break
-        problems += _sql_checks(src, tm, thorough)
-        problems += _timestamp_checks(src, tm)
+        rows, found = _sql_checks(src, tm, thorough, listing=len(problems) <= MAX_LISTED)
+        if counts is not None:
+            counts[tm.name] = rows
+        if len(problems) > MAX_LISTED:
+            continue  # keep counting, stop listing
+        problems += found + _timestamp_checks(src, tm)
         if thorough:
             problems += _utf8_checks(src, tm)
-        if len(problems) > MAX_LISTED:
-            break
     return problems
 
 
@@ -92,8 +96,9 @@ def _key(tm: TableMap) -> str:
     return _quote(tm.source.integer_pk) if tm.source.integer_pk else "rowid"
 
 
-def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool) -> list[Problem]:
-    """Type, range, blob and NUL checks, evaluated by SQLite itself."""
+def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
+                listing: bool = True) -> tuple[int, list[Problem]]:
+    """Row count, and the type, range, blob and NUL checks, evaluated by SQLite itself."""
     cases: list[tuple[str, str, str]] = []  # (column, code, condition)
     for col in tm.columns:
         c = _quote(col.name)
@@ -114,19 +119,22 @@ def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool) -> list[Problem
                                                f"AND instr(CAST({c} AS BLOB), x'00') > 0"))
         elif col.kind == BYTEA:
             continue
-    if not cases:
-        return []
+    table = _quote(tm.name)
+    where = " OR ".join(f"({cond})" for _, _, cond in cases) or "0"
+    rows, hits = src.conn.execute(
+        f"SELECT count(*), count(CASE WHEN {where} THEN 1 END) FROM {table}").fetchone()
+    if not hits or not listing:
+        return rows, []
     found: list[Problem] = []
     selects = ", ".join(f"CASE WHEN {cond} THEN 1 END" for _, _, cond in cases)
-    where = " OR ".join(f"({cond})" for _, _, cond in cases)
-    query = (f"SELECT {_key(tm)}, {selects} FROM {_quote(tm.name)} WHERE {where} "
+    query = (f"SELECT {_key(tm)}, {selects} FROM {table} WHERE {where} "
              f"ORDER BY {_key(tm)} LIMIT {MAX_LISTED}")
     for row in src.conn.execute(query):
         for (column, code, _), hit in zip(cases, row[1:], strict=True):
             if hit:
                 found.append(Problem(tm.name, row[0], column, code,
                                      _detail(src, tm, row[0], column, code)))
-    return found
+    return rows, found
 
 
 def _detail(src: SqliteSource, tm: TableMap, key: int, column: str, code: str) -> str:

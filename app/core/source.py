@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
@@ -121,8 +121,9 @@ def check_path(path: Path) -> Path:
 class SqliteSource:
     """A read-only view of one SQLite file inside a single read transaction (a snapshot)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, count_rows: bool = True) -> None:
         self.path = check_path(Path(path))
+        self._count_rows = count_rows  # False: the caller counts (the scan does, in its pass)
         uri = f"file:{quote(str(self.path))}?mode=ro"
         try:
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None,
@@ -155,6 +156,14 @@ class SqliteSource:
         """User tables, parents before children (AI Log Trail's order first)."""
         return self._tables
 
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """Row counts taken by the caller within this snapshot (see ``count_rows``)."""
+        self._tables = [replace(t, rows=counts.get(t.name, t.rows)) for t in self._tables]
+
+    def table(self, name: str) -> SourceTable:
+        """The table called ``name``."""
+        return next(t for t in self._tables if t.name == name)
+
     def info(self) -> SourceInfo:
         """Size, tables with row counts, and the AI Log Trail version guessed from the tables."""
         names = {t.name for t in self._tables}
@@ -183,7 +192,8 @@ class SqliteSource:
         pk_cols = [c for c in cols if c.pk]
         integer_pk = (pk_cols[0].name if len(pk_cols) == 1 and pk_cols[0].decl_type == "INTEGER"
                       else None)
-        rows = self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
+        rows = (self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
+                if self._count_rows else 0)
         return SourceTable(name, cols, foreign_keys, self._indexes(name), rows, integer_pk,
                            self._sequence(name))
 
