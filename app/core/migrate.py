@@ -131,9 +131,10 @@ def _plan(src: SqliteSource, connected: Connected, options: Options, on_phase: P
     if not any(t.known for t in info.tables):
         warnings.append(f"{info.path.name} holds no AI Log Trail tables "
                         f"({len(info.tables)} other table(s))")
-    tables = build_table_plans(maps, problems, can_create_tables(conn))
+    can_create = can_create_tables(conn)
+    tables = build_table_plans(maps, problems, can_create)
     return Plan(info, connected.target, connected.server_version, tables, problems, warnings,
-                connected.password_source, maps)
+                connected.password_source, maps, can_create)
 
 
 def check_executable(plan: Plan, repairs: frozenset[str]) -> None:
@@ -151,8 +152,7 @@ def check_executable(plan: Plan, repairs: frozenset[str]) -> None:
         raise Refused("The target's existing tables do not fit: "
                       + "; ".join(plan.schema_problems)
                       + ". Drop those tables or choose an empty database.")
-    if any(t.status == "problem" and not t.exists for t in plan.tables
-           if not any(p.table == t.name for p in plan.problems)):
+    if plan.created and not plan.can_create:
         raise Refused(f"{plan.target.user} may not create tables in this database: "
                       f"GRANT CREATE ON SCHEMA public TO {plan.target.user}, or connect as "
                       "the database owner.")

@@ -40,6 +40,7 @@ class Plan:
     warnings: list[str]
     password_source: str = "none"
     maps: list[TableMap] = field(default_factory=list, repr=False)
+    can_create: bool = True  # the user may create tables in the target schema
 
     @property
     def not_empty(self) -> list[TablePlan]:
