@@ -28,7 +28,7 @@ from app.ui.screens.verify import VerifyScreen
 from app.ui.widgets.status_line import StatusLine
 from tests.ui import fixed_data
 from tests.ui.conftest import SIZE, write_config
-from tests.ui.helpers import wait_for
+from tests.ui.helpers import screen_text, wait_for
 
 Snap = Callable[..., bool]
 RunBefore = Callable[[Pilot[int]], Awaitable[None]]
@@ -65,6 +65,16 @@ def snap_app(
     return build
 
 
+async def settle(pilot: Pilot[int]) -> None:
+    """Wait until the footer shows its keys, then a little more.
+
+    The footer recomposes its keys after a screen is pushed; on a busy machine a fixed pause
+    was not always enough (CI once saved a dialog snapshot with an empty footer).
+    """
+    await wait_for(pilot, lambda: "^q Quit" in screen_text(pilot.app), what="the footer keys")
+    await pilot.pause(0.1)
+
+
 def show(
     screen_factory: Callable[[WizardApp], Screen[Any]],
     prepare: Callable[[WizardApp], None] | None = None,
@@ -81,7 +91,7 @@ def show(
         if prepare:
             prepare(app)
         await app.push_screen(screen_factory(app))
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     return run_before
 
@@ -93,6 +103,7 @@ def test_source(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
         app = pilot.app
         assert isinstance(app, WizardApp)
         await wait_for(pilot, lambda: app.state.source is not None, what="step 1")
+        await settle(pilot)
 
     assert snap_compare(snap_app(), run_before=run_before, terminal_size=SIZE)
 
@@ -113,7 +124,7 @@ def test_target_unreachable(snap_compare: Snap, snap_app: Callable[..., WizardAp
             what="the error",
         )
         app.screen.set_focus(None)
-        await pilot.pause(0.1)
+        await settle(pilot)
 
     app = snap_app(
         dsn="postgresql://alice@127.0.0.1:1/ai_log_trail?sslmode=prefer", password="hunter2"
@@ -163,7 +174,7 @@ def test_clear_dialog(snap_compare: Snap, snap_app: Callable[..., WizardApp]) ->
                 "Clear the target?", lines, yes="Clear the target", no="Keep it", danger=True
             )
         )
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(snap_app(), run_before=run_before, terminal_size=SIZE)
 
@@ -205,7 +216,7 @@ def test_execute_mid_progress(snap_compare: Snap, snap_app: Callable[..., Wizard
         clock.now = 101.5
         screen.query_one("#phase", StatusLine).show("Copying token_messages…", "info")
         screen.post_message(MigrationProgress("token_messages", 300, 455, 101.5, 100.9))
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(snap_app(clock=clock), run_before=run_before, terminal_size=SIZE)
 
