@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from app.ui.app import WizardApp
+from app.ui.screens.execute import ExecuteScreen
 
 
 def screen_text(app: App[object] | App[int]) -> str:
@@ -92,6 +93,25 @@ async def through_source(pilot: Pilot[int], app: WizardApp) -> None:
     await wait_for(pilot, lambda: app.state.source is not None, what="the source file")
     await pilot.press("ctrl+n")
     await wait_step(pilot, app, "2/8")
+
+
+async def to_confirm(pilot: Pilot[int], app: WizardApp) -> None:
+    """From step 2 (connection pre-filled): Next, wait for the dry run, Next to step 4."""
+    await pilot.press("ctrl+n")
+    await wait_step(pilot, app, "3/8")
+    await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
+    await pilot.press("ctrl+n")
+    await wait_step(pilot, app, "4/8")
+
+
+async def start_migration(pilot: Pilot[int], app: WizardApp) -> ExecuteScreen:
+    """On step 4: tick the box, Start, and wait for the first rows to be copied."""
+    await pilot.press("space", "ctrl+n")
+    await wait_step(pilot, app, "5/8")
+    screen = app.screen
+    assert isinstance(screen, ExecuteScreen)
+    await wait_for(pilot, lambda: screen.model.done > 0, what="the first rows")
+    return screen
 
 
 def count_rows(conn: psycopg.Connection, table: str) -> int:

@@ -21,6 +21,7 @@ from tests.ui.helpers import (
     screen_text,
     status,
     through_source,
+    to_confirm,
     wait_for,
     wait_step,
 )
@@ -165,11 +166,7 @@ async def test_execute_failure_says_target_unchanged(
     app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
     async with app.run_test(size=SIZE) as pilot:
         await through_source(pilot, app)
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "3/8")
-        await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "4/8")
+        await to_confirm(pilot, app)
         target = parse_dsn(target_db.url).with_password(CANARY_PASSWORD)
         execute(sample_db, target, Options())  # someone else migrates meanwhile
         await pilot.press("space", "ctrl+n")

@@ -17,8 +17,10 @@ from tests.ui.helpers import (
     count_rows,
     paste_into,
     public_tables,
+    start_migration,
     status,
     through_source,
+    to_confirm,
     type_into,
     wait_for,
     wait_step,
@@ -119,16 +121,8 @@ async def test_cancel_mid_copy_leaves_target_unchanged(
     app = wizard(dsn=target_db.url, password=CANARY_PASSWORD, batch_size=5, throttle_s=0.1)
     async with app.run_test(size=SIZE) as pilot:
         await through_source(pilot, app)
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "3/8")
-        await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "4/8")
-        await pilot.press("space", "ctrl+n")
-        await wait_step(pilot, app, "5/8")
-        screen = app.screen
-        assert isinstance(screen, ExecuteScreen)
-        await wait_for(pilot, lambda: screen.model.done > 0, what="the first rows")
+        await to_confirm(pilot, app)
+        screen = await start_migration(pilot, app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is not screen, what="the question")
         await pilot.click("#yes")

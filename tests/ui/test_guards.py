@@ -9,10 +9,17 @@ from pathlib import Path
 from textual.widgets import Button, Checkbox
 
 from app.ui.app import WizardApp
-from app.ui.screens.execute import ExecuteScreen
 from tests.conftest import CANARY_PASSWORD, TargetDb
 from tests.ui.conftest import SIZE
-from tests.ui.helpers import public_tables, screen_text, through_source, wait_for, wait_step
+from tests.ui.helpers import (
+    public_tables,
+    screen_text,
+    start_migration,
+    through_source,
+    to_confirm,
+    wait_for,
+    wait_step,
+)
 
 
 async def test_repair_choice_unblocks_next(
@@ -47,16 +54,8 @@ async def test_quit_during_migration_asks_and_rolls_back(
     app = wizard(dsn=target_db.url, password=CANARY_PASSWORD, batch_size=5, throttle_s=0.1)
     async with app.run_test(size=SIZE) as pilot:
         await through_source(pilot, app)
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "3/8")
-        await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "4/8")
-        await pilot.press("space", "ctrl+n")
-        await wait_step(pilot, app, "5/8")
-        screen = app.screen
-        assert isinstance(screen, ExecuteScreen)
-        await wait_for(pilot, lambda: screen.model.done > 0, what="the first rows")
+        await to_confirm(pilot, app)
+        await start_migration(pilot, app)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: "Quit during the migration?" in screen_text(app))
         await pilot.click("#yes")
