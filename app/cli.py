@@ -16,10 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from app.core.dsn import Target, parse_dsn
 from app.core.errors import BadInput, ExitCode, MigrateError
+
+if TYPE_CHECKING:
+    from app.core.config_switch import AppConfig
+    from app.core.migrate import Options
 
 DEFAULT_CONFIG = Path("user/config.toml")
 
@@ -171,13 +175,13 @@ def resolve_inputs(args: argparse.Namespace) -> tuple[Path | None, Target]:
     return (Path(sqlite) if sqlite else None), target
 
 
-def _load_config_if_present(path: Path):  # type: ignore[no-untyped-def]
+def _load_config_if_present(path: Path) -> AppConfig | None:
     from app.core.config_switch import load_config
 
     return load_config(path) if Path(path).is_file() else None
 
 
-def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _options(args: argparse.Namespace) -> Options:
     from app.core.credentials import KeyringStore, lookup_for_connect
     from app.core.migrate import Options
 
@@ -223,23 +227,13 @@ def _run(args: argparse.Namespace) -> int:
     with _cancel_on_sigint() as cancelled:
         progress = TerminalProgress(0)
         try:
-            result = execute(sqlite, target, options,
-                             on_progress=_total_aware(progress, sqlite),
-                             on_phase=progress.phase, is_cancelled=cancelled.is_set)
+            result = execute(sqlite, target, options, on_progress=progress.progress,
+                             on_phase=progress.phase, on_plan=progress.plan_ready,
+                             is_cancelled=cancelled.is_set)
         finally:
             progress.close()
     _emit(args, result_to_dict(result), render_result(result))
     return ExitCode.OK
-
-
-def _total_aware(progress: object, sqlite: Path) -> Callable[[str, int, int], None]:
-    from app.cli_progress import TerminalProgress
-    from app.core.source import inspect_source
-
-    assert isinstance(progress, TerminalProgress)
-    if progress.enabled:
-        progress.total = max(inspect_source(sqlite).total_rows, 1)
-    return progress.progress
 
 
 def _phase_printer(args: argparse.Namespace) -> Callable[[str], None]:

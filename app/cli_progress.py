@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from app.core.plan import Plan
 
 
 def _fmt_duration(seconds: float) -> str:
@@ -26,6 +29,10 @@ class TerminalProgress:
         self.current = ""
         self.last_draw = 0.0
         self.enabled = self.stream.isatty()
+
+    def plan_ready(self, plan: Plan) -> None:
+        """The engine checked the plan: now the overall total is known."""
+        self.total = max(plan.total_source_rows, 1)
 
     def phase(self, text: str) -> None:
         """Show a phase (connecting, scanning, verifying ...)."""

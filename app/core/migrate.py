@@ -168,6 +168,7 @@ def check_executable(plan: Plan, repairs: frozenset[str]) -> None:
 
 def execute(source_path: Path, target: Target, options: Options | None = None, *,
             on_progress: ProgressFn = _ignore_progress, on_phase: PhaseFn = _ignore_phase,
+            on_plan: Callable[[Plan], None] | None = None,
             is_cancelled: Callable[[], bool] = _never) -> Result:
     """Check again, then migrate in one transaction; commit only if verification passes."""
     options = options or Options()
@@ -188,6 +189,8 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
         plan = _plan(src, connected, options, on_phase, is_cancelled,
                      thorough=bool(options.repairs))
         check_executable(plan, options.repairs)
+        if on_plan is not None:  # e.g. a progress display learning the total before the copy
+            on_plan(plan)
         result = Result(plan)
         try:
             _migrate(src, connected.conn, plan, options, result, on_progress, on_phase,
