@@ -7,29 +7,71 @@ in SQLite's C code where they can (types, ranges, NULs); UTF-8 needs a read of e
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from app.core.source import SqliteSource, _quote
-from app.core.target_schema import BYTEA, FLOAT, FLOAT4, INT, TEXT, TIMESTAMPTZ, TableMap
-from app.core.values import parse_sqlite_timestamp
+from app.core.target_schema import (
+    BYTEA,
+    FLOAT,
+    FLOAT4,
+    INT,
+    MAX_EXACT_FLOAT_INT,
+    TEXT,
+    TIMESTAMPTZ,
+    TableMap,
+)
+from app.core.values import float4_rounded, parse_sqlite_timestamp
 
 # Repairs the user may choose; anything else must be fixed in the SQLite file.
 STRIP_NUL = "strip-nul"
 REPLACE_INVALID_UTF8 = "replace-invalid-utf8"
+WIDEN = "widen-columns"
+ACCEPT_LOSSY = "accept-lossy"
 REPAIRS = {
     STRIP_NUL: "remove NUL characters from text",
     REPLACE_INVALID_UTF8: "replace bytes that are not UTF-8 with U+FFFD",
+    WIDEN: "widen existing target columns that cannot hold a value exactly (ALTER COLUMN "
+           "... TYPE, in the same transaction)",
+    ACCEPT_LOSSY: "accept that existing target columns change such values (each is listed)",
 }
-REPAIR_FOR = {"nul": STRIP_NUL, "utf8": REPLACE_INVALID_UTF8}
+
+
+class ProblemCode(StrEnum):
+    """Why a value cannot be migrated as it is."""
+
+    NUL = "nul"
+    UTF8 = "utf8"
+    TYPE = "type"
+    RANGE = "range"
+    BLOB = "blob"
+    TIMESTAMP = "timestamp"
+    ORPHAN = "orphan"  # a foreign key pointing to no parent row
+    COLLISION = "collision"  # distinct in SQLite, equal under the PostgreSQL key
+    LOSSY = "lossy"  # an existing target column would store another value
+
+
+# Which choices fix each kind of problem (the first is the one suggested).
+FIXES: dict[ProblemCode, tuple[str, ...]] = {
+    ProblemCode.NUL: (STRIP_NUL,),
+    ProblemCode.UTF8: (REPLACE_INVALID_UTF8,),
+    ProblemCode.RANGE: (WIDEN,),
+    ProblemCode.LOSSY: (WIDEN, ACCEPT_LOSSY),
+}
+
 REASONS = {
-    "nul": "text contains a NUL character, which PostgreSQL text cannot hold",
-    "utf8": "text is not valid UTF-8",
-    "type": "value does not match the column type",
-    "range": "integer is out of range for the target column",
-    "blob": "binary value in a text column",
-    "timestamp": "text is not a timestamp PostgreSQL can store as TIMESTAMPTZ",
+    ProblemCode.NUL: "text contains a NUL character, which PostgreSQL text cannot hold",
+    ProblemCode.UTF8: "text is not valid UTF-8",
+    ProblemCode.TYPE: "value does not match the column type",
+    ProblemCode.RANGE: "integer is out of range for the target column",
+    ProblemCode.BLOB: "binary value in a text column",
+    ProblemCode.TIMESTAMP: "text is not a timestamp PostgreSQL can store as TIMESTAMPTZ",
+    ProblemCode.ORPHAN: "the foreign key points to no row, which PostgreSQL's foreign key "
+                        "refuses (delete the row or fix the key in SQLite)",
+    ProblemCode.COLLISION: "the key would hold the same value twice in PostgreSQL "
+                           "(make the values distinct in SQLite)",
+    ProblemCode.LOSSY: "the existing target column cannot hold it exactly",
 }
 MAX_LISTED = 10_000  # a pathological file should not make the report unreadable
 
@@ -39,9 +81,9 @@ class Problem:
     """One value that cannot be migrated as it is."""
 
     table: str
-    id: int | None
+    id: object  # the rowid or INTEGER PRIMARY KEY; a WITHOUT ROWID table's key as text
     column: str
-    code: str  # nul | utf8 | type | range | blob | timestamp
+    code: ProblemCode
     detail: str = ""
     repaired: str | None = None  # what was done to it, once a repair was applied
 
@@ -53,8 +95,13 @@ class Problem:
 
     @property
     def repair(self) -> str | None:
-        """The repair option that fixes this problem, if there is one."""
-        return REPAIR_FOR.get(self.code)
+        """The repair option suggested for this problem, if there is one."""
+        fixes = FIXES.get(self.code, ())
+        return fixes[0] if fixes else None
+
+    def fixed_by(self, repairs: frozenset[str]) -> bool:
+        """Whether one of the chosen repairs deals with this problem."""
+        return any(f in repairs for f in FIXES.get(self.code, ()))
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form used by ``--json`` and the saved report."""
@@ -86,21 +133,27 @@ def scan(src: SqliteSource, maps: list[TableMap], *, thorough: bool = True,
             counts[tm.name] = rows
         if len(problems) > MAX_LISTED:
             continue  # keep counting, stop listing
-        problems += found + _timestamp_checks(src, tm)
+        problems += found + _timestamp_checks(src, tm) + _lossy_checks(src, tm)
         if thorough:
             problems += _utf8_checks(src, tm)
     return problems
 
 
 def _key(tm: TableMap) -> str:
-    return _quote(tm.source.integer_pk) if tm.source.integer_pk else "rowid"
+    """One SQL value naming a row: the rowid or key (a WITHOUT ROWID key as quoted text)."""
+    return tm.source.row_key_value
+
+
+def _order(tm: TableMap) -> str:
+    return tm.source.row_key
 
 
 def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
                 listing: bool = True) -> tuple[int, list[Problem]]:
     """Row count, and the type, range, blob and NUL checks, evaluated by SQLite itself."""
     cases: list[tuple[str, str, str]] = []  # (column, code, condition)
-    for col in tm.columns:
+    utf8 = src.encoding.upper() == "UTF-8"
+    for col in tm.copied:
         c = _quote(col.name)
         if col.kind == INT:
             cases.append((col.name, "type", f"typeof({c}) NOT IN ('integer', 'null')"))
@@ -115,8 +168,7 @@ def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
             if col.kind == TEXT:
                 cases.append((col.name, "blob", f"typeof({c}) = 'blob'"))
             if thorough:
-                cases.append((col.name, "nul", f"typeof({c}) = 'text' "
-                                               f"AND instr(CAST({c} AS BLOB), x'00') > 0"))
+                cases.append((col.name, "nul", _nul_condition(c, utf8)))
         elif col.kind == BYTEA:
             continue
     table = _quote(tm.name)
@@ -127,29 +179,67 @@ def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
         return rows, []
     found: list[Problem] = []
     selects = ", ".join(f"CASE WHEN {cond} THEN 1 END" for _, _, cond in cases)
-    query = (f"SELECT {_key(tm)}, {selects} FROM {table} WHERE {where} "
-             f"ORDER BY {_key(tm)} LIMIT {MAX_LISTED}")
+    details = ", ".join(f"typeof({_quote(col)}), substr(CAST({_quote(col)} AS TEXT), 1, 40)"
+                        for col, _, _ in cases)
+    query = (f"SELECT {_key(tm)}, {selects}, {details} FROM {table} WHERE {where} "
+             f"ORDER BY {_order(tm)} LIMIT {MAX_LISTED}")
+    n = len(cases)
     for row in src.conn.execute(query):
-        for (column, code, _), hit in zip(cases, row[1:], strict=True):
+        for i, ((column, code, _), hit) in enumerate(zip(cases, row[1:n + 1], strict=True)):
             if hit:
-                found.append(Problem(tm.name, row[0], column, code,
-                                     _detail(src, tm, row[0], column, code)))
+                detail = (f"{row[1 + n + 2 * i]} {row[2 + n + 2 * i]!r}"
+                          if code in ("type", "range") else "")
+                found.append(Problem(tm.name, row[0], column, ProblemCode(code), detail))
     return rows, found
 
 
-def _detail(src: SqliteSource, tm: TableMap, key: int, column: str, code: str) -> str:
-    if code not in ("type", "range"):
-        return ""
-    c = _quote(column)
-    typ, val = src.conn.execute(
-        f"SELECT typeof({c}), substr(CAST({c} AS TEXT), 1, 40) FROM {_quote(tm.name)} "
-        f"WHERE {_key(tm)} = ?", [key]).fetchone()
-    return f"{typ} {val!r}"
+def _lossy_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
+    """Values an existing target column would store as another value: a 4-byte ``real``
+    rounding a double, ``varchar(n)`` shorter than the text, a double rounding an integer
+    beyond 2**53. (Integers beyond an ``integer`` column's range are ``range`` problems.)"""
+    found: list[Problem] = []
+    table = _quote(tm.name)
+    for col in tm.copied:
+        c = _quote(col.name)
+        if col.kind == FLOAT4:
+            query = (f"SELECT {_key(tm)}, {c} FROM {table} "
+                     f"WHERE typeof({c}) IN ('real', 'integer')")
+            for key, value in src.conn.execute(query):
+                rounded = float4_rounded(float(value))
+                if rounded != value:
+                    found.append(Problem(tm.name, key, col.name, ProblemCode.LOSSY,
+                                         f"{value!r} would become {rounded!r} in its 4-byte "
+                                         "real"))
+                    if len(found) >= MAX_LISTED:
+                        return found
+        elif col.kind == FLOAT and tm.exists:
+            limit = MAX_EXACT_FLOAT_INT
+            query = (f"SELECT {_key(tm)}, {c} FROM {table} WHERE typeof({c}) = 'integer' "
+                     f"AND ({c} > {limit} OR {c} < -{limit}) LIMIT {MAX_LISTED}")
+            found += [Problem(tm.name, key, col.name, ProblemCode.LOSSY,
+                              f"{value} would become {float(value)!r} in double precision")
+                      for key, value in src.conn.execute(query)]
+        elif col.kind == TEXT and col.max_chars is not None:
+            query = (f"SELECT {_key(tm)}, length({c}) FROM {table} "
+                     f"WHERE length({c}) > {col.max_chars} LIMIT {MAX_LISTED}")
+            found += [Problem(tm.name, key, col.name, ProblemCode.LOSSY,
+                              f"{n} characters would be cut to {col.max_chars} "
+                              f"({col.pg_type})")
+                      for key, n in src.conn.execute(query)]
+    return found
+
+
+def _nul_condition(c: str, utf8: bool) -> str:
+    """A NUL character in a text value. On a UTF-8 file the byte test is fastest; on a UTF-16
+    file every ASCII character has a zero byte, so test the characters instead."""
+    if utf8:
+        return f"typeof({c}) = 'text' AND instr(CAST({c} AS BLOB), x'00') > 0"
+    return f"typeof({c}) = 'text' AND instr({c}, char(0)) > 0"
 
 
 def _timestamp_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
     found = []
-    for col in tm.columns:
+    for col in tm.copied:
         if col.kind != TIMESTAMPTZ:
             continue
         c = _quote(col.name)
@@ -157,60 +247,42 @@ def _timestamp_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
                  f"WHERE {c} IS NOT NULL AND typeof({c}) = 'text'")
         for key, value in src.conn.execute(query):
             if parse_sqlite_timestamp(value) is None:
-                found.append(Problem(tm.name, key, col.name, "timestamp", repr(value[:40])))
+                found.append(Problem(tm.name, key, col.name, ProblemCode.TIMESTAMP,
+                                     repr(value[:40])))
         bad_type = src.conn.execute(
             f"SELECT {_key(tm)}, typeof({c}) FROM {_quote(tm.name)} "
             f"WHERE typeof({c}) NOT IN ('text', 'null')").fetchall()
-        found += [Problem(tm.name, k, col.name, "type", t) for k, t in bad_type]
+        found += [Problem(tm.name, k, col.name, ProblemCode.TYPE, t) for k, t in bad_type]
     return found
 
 
 def _utf8_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
-    """Read every text value with strict UTF-8 decoding; locate the rows that fail."""
-    columns = [c.name for c in tm.columns if c.kind in (TEXT, TIMESTAMPTZ)]
+    """Read every text value as bytes and test it as UTF-8, in one pass.
+
+    Python's ``sqlite3`` hands text over as UTF-8 whatever the file's encoding, so this also
+    finds UTF-16 text whose conversion SQLite could not make.
+    """
+    columns = [c.name for c in tm.copied if c.kind in (TEXT, TIMESTAMPTZ)]
     if not columns:
         return []
-    key = _key(tm)
     select = ", ".join(_quote(c) for c in columns)
     found: list[Problem] = []
-    last = None
-    while True:
-        where = f"WHERE {key} > ?" if last is not None else ""
-        cur = src.conn.execute(
-            f"SELECT {key}, {select} FROM {_quote(tm.name)} {where} ORDER BY {key}",
-            [last] if last is not None else [])
-        try:
-            while batch := cur.fetchmany(2000):
-                last = batch[-1][0]
-            return found
-        except sqlite3.OperationalError as exc:
-            if "decode" not in str(exc):
-                raise
-            bad_key, bad_cols = _find_undecodable(src, tm, key, select, last, columns)
-            found += [Problem(tm.name, bad_key, c, "utf8") for c in bad_cols]
-            last = bad_key
-        finally:
-            cur.close()
-
-
-def _find_undecodable(src: SqliteSource, tm: TableMap, key: str, select: str,
-                      after: int | None, columns: list[str]) -> tuple[int, list[str]]:
-    """The first row after ``after`` that holds text which is not UTF-8."""
+    previous = src.conn.text_factory
     src.conn.text_factory = bytes
     try:
-        where = f"WHERE {key} > ?" if after is not None else ""
         cur = src.conn.execute(
-            f"SELECT {key}, {select} FROM {_quote(tm.name)} {where} ORDER BY {key}",
-            [after] if after is not None else [])
-        for row in cur:
-            bad = [c for c, v in zip(columns, row[1:], strict=True)
-                   if isinstance(v, bytes) and not _is_utf8(v)]
-            if bad:
-                cur.close()
-                return row[0], bad
-        raise RuntimeError("undecodable text vanished while reading")  # pragma: no cover
+            f"SELECT {_key(tm)}, {select} FROM {_quote(tm.name)} ORDER BY {_order(tm)}")
+        while batch := cur.fetchmany(2000):
+            for row in batch:
+                for column, value in zip(columns, row[1:], strict=True):
+                    if isinstance(value, bytes) and not value.isascii() \
+                            and not _is_utf8(value):
+                        key = row[0].decode("utf-8", "replace") if isinstance(
+                            row[0], bytes) else row[0]
+                        found.append(Problem(tm.name, key, column, ProblemCode.UTF8))
     finally:
-        src.conn.text_factory = str
+        src.conn.text_factory = previous
+    return found
 
 
 def _is_utf8(value: bytes) -> bool:

@@ -19,6 +19,8 @@ from app.core.source import SourceTable, SqliteSource, _quote
 # How values are carried: the kind decides conversion, scan checks and the verification form.
 TEXT, INT, FLOAT, FLOAT4 = "text", "int", "float", "float4"
 TIMESTAMPTZ, BYTEA, OTHER = "timestamptz", "bytea", "other"
+NUMERIC = "numeric"  # integers beyond 2**53 beside reals: exact decimals
+MAX_EXACT_FLOAT_INT = 2**53  # the largest integer a double holds exactly (IEEE 754)
 # Target types whose binary COPY form we produce exactly (psycopg type names).
 BINARY_TYPES = {
     "bigint": "int8", "integer": "int4", "smallint": "int2", "text": "text",
@@ -42,6 +44,21 @@ class ColumnMap:
     binary_type: str | None = None
     # Values SQLite may hand back in another Python type (mixed columns of translated tables).
     coerce: bool = False
+    pg_name: str = ""  # the PostgreSQL name (differs only when SQLite's is too long)
+    generated: str | None = None  # PostgreSQL GENERATED ALWAYS AS expression: not copied
+    sqlite_generated: bool = False  # SQLite computes it (copied when ``generated`` is None)
+    max_chars: int | None = None  # an existing varchar(n) column's n
+    # The user accepted that this existing column changes values it cannot hold (--accept-lossy)
+    accept_lossy: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.pg_name:
+            self.pg_name = self.name
+
+    @property
+    def ident(self) -> sql.Identifier:
+        """The quoted PostgreSQL column name."""
+        return sql.Identifier(self.pg_name)
 
 
 @dataclass
@@ -64,30 +81,48 @@ class TableMap:
     target_rows: int = 0
     problems: list[str] = field(default_factory=list)  # schema mismatches (block execute)
     warnings: list[str] = field(default_factory=list)
+    pg_name: str = ""  # the PostgreSQL name (differs only when SQLite's is too long)
+    # A non-integer PRIMARY KEY holding NULLs (SQLite allows it) becomes a UNIQUE key.
+    pk_as_unique: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.pg_name:
+            self.pg_name = self.source.name
 
     @property
     def name(self) -> str:
-        """The table name (the same on both sides)."""
+        """The table's name in SQLite (reports use it)."""
         return self.source.name
 
     @property
     def ident(self) -> sql.Identifier:
-        """The quoted table name."""
-        return sql.Identifier(self.source.name)
+        """The quoted PostgreSQL table name."""
+        return sql.Identifier(self.pg_name)
+
+    @property
+    def copied(self) -> list[ColumnMap]:
+        """The columns COPY writes (PostgreSQL computes its generated columns itself)."""
+        return [c for c in self.columns if c.generated is None]
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        """Copied columns, in source order."""
-        return tuple(c.name for c in self.columns)
+        """SQLite names of the copied columns, in source order."""
+        return tuple(c.name for c in self.copied)
 
     @property
     def binary(self) -> bool:
         """Copy and verify in binary COPY format (cheaper for the server to parse and print).
 
-        Needs an exact binary type for every column, and an integer key so both sides stream
-        rows in the same order (binary rows cannot be split without parsing them).
+        Needs an exact binary type for every column, an integer key so both sides stream
+        rows in the same order (binary rows cannot be split without parsing them), and no
+        column PostgreSQL computes (the checksum then covers more than what is sent).
         """
-        return self.source.integer_pk is not None and all(c.binary_type for c in self.columns)
+        return (self.source.integer_pk is not None and all(c.binary_type for c in self.columns)
+                and all(c.generated is None for c in self.columns))
+
+    def column(self, name: str) -> ColumnMap:
+        """The mapped column with SQLite name ``name``."""
+        return next(c for c in self.columns if c.name == name)
 
 
 def map_tables(conn: psycopg.Connection, src: SqliteSource) -> list[TableMap]:
@@ -179,7 +214,7 @@ def _translated(table: SourceTable, name: str, decl: str, src: SqliteSource) -> 
     elif seen == {"integer"} and affinity != "TEXT":
         pg_type = "BIGINT"
     elif seen <= {"integer", "real"} and affinity != "TEXT":
-        pg_type = "DOUBLE PRECISION"
+        pg_type = "NUMERIC" if _beyond_double(src, table, name) else "DOUBLE PRECISION"
     elif seen == {"blob"}:
         pg_type = "BYTEA"
     else:
@@ -187,6 +222,15 @@ def _translated(table: SourceTable, name: str, decl: str, src: SqliteSource) -> 
     natural = {"INTEGER": {"integer"}, "REAL": {"integer", "real"}, "TEXT": {"text"},
                "BLOB": {"blob"}, "NUMERIC": set()}[affinity]
     return _column(name, decl, pg_type, coerce=not seen <= natural)
+
+
+def _beyond_double(src: SqliteSource, table: SourceTable, name: str) -> bool:
+    """Whether an integer in the column is too large for a double to hold exactly."""
+    c, limit = _quote(name), MAX_EXACT_FLOAT_INT
+    row = src.conn.execute(
+        f"SELECT 1 FROM {_quote(table.name)} WHERE typeof({c}) = 'integer' "
+        f"AND ({c} > {limit} OR {c} < -{limit}) LIMIT 1").fetchone()
+    return row is not None
 
 
 def _column(name: str, decl: str, pg_type: str, *, coerce: bool = False) -> ColumnMap:
@@ -221,86 +265,11 @@ def _kind_of(pg_type: str) -> str:
         return TIMESTAMPTZ
     if t == "bytea":
         return BYTEA
+    if t.startswith("numeric"):
+        return NUMERIC
     if t == "text" or t.startswith("character varying"):
         return TEXT
     return OTHER
-
-
-def create_table_sql(tm: TableMap) -> sql.Composed:
-    """CREATE TABLE with columns, NOT NULL, defaults and CHECKs; keys come after the data."""
-    spec = KNOWN_BY_NAME.get(tm.name)
-    spec_cols = {c.name: c for c in spec.columns} if spec else {}
-    parts = []
-    for col in tm.columns:
-        src_col = next(c for c in tm.source.columns if c.name == col.name)
-        piece = sql.SQL("{} {}").format(sql.Identifier(col.name), sql.SQL(col.pg_type))
-        if col.name == tm.source.integer_pk:
-            piece += sql.SQL(" GENERATED BY DEFAULT AS IDENTITY")
-        elif src_col.not_null or src_col.pk:
-            piece += sql.SQL(" NOT NULL")
-        default = _pg_default(col, src_col.default, spec_cols.get(col.name) is not None)
-        if default is not None:
-            piece += sql.SQL(" DEFAULT ") + sql.SQL(default)
-        check = spec_cols[col.name].check if col.name in spec_cols else None
-        if check:
-            piece += sql.SQL(" CHECK ({})").format(sql.SQL(check))
-        parts.append(piece)
-    return sql.SQL("CREATE TABLE {} ({})").format(tm.ident, sql.SQL(", ").join(parts))
-
-
-def _pg_default(col: ColumnMap, sqlite_default: str | None, known: bool) -> str | None:
-    """Translate simple SQLite defaults; function defaults PostgreSQL lacks are dropped."""
-    if sqlite_default is None:
-        return None
-    d = sqlite_default.strip()
-    if d.upper() in ("CURRENT_TIMESTAMP", "(CURRENT_TIMESTAMP)"):
-        if col.kind == TIMESTAMPTZ:
-            return "CURRENT_TIMESTAMP"
-        # Text column: keep SQLite's UTC 'YYYY-MM-DD HH:MM:SS' form.
-        return "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-    if _is_literal(d):
-        return d
-    return None
-
-
-def _is_literal(d: str) -> bool:
-    if d.startswith("'") and d.endswith("'"):
-        return True
-    try:
-        float(d.strip("()"))
-    except ValueError:
-        return d.upper() in ("NULL", "TRUE", "FALSE")
-    return True
-
-
-def post_data_sql(tm: TableMap, created: set[str]) -> list[sql.Composed]:
-    """Primary key, UNIQUE constraints, foreign keys and indexes for a table we created."""
-    t = tm.source
-    stmts: list[sql.Composed] = []
-    pk = [c.name for c in sorted(t.columns, key=lambda c: c.pk) if c.pk]
-    if pk:
-        stmts.append(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
-            tm.ident, sql.SQL(", ").join(map(sql.Identifier, pk))))
-    for idx in t.indexes:
-        if idx.origin == "pk" or idx.partial:
-            continue
-        cols = sql.SQL(", ").join(map(sql.Identifier, idx.columns))
-        if idx.unique:
-            stmts.append(sql.SQL("ALTER TABLE {} ADD UNIQUE ({})").format(tm.ident, cols))
-        else:
-            stmts.append(sql.SQL("CREATE INDEX {} ON {} ({})").format(
-                sql.Identifier(idx.name), tm.ident, cols))
-    for fk in t.foreign_keys:
-        if fk.parent not in created and fk.parent != t.name:
-            continue  # the parent was not created by us: leave the existing schema alone
-        action = fk.on_delete.upper() if fk.on_delete.upper() in (
-            "CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT") else "NO ACTION"
-        stmts.append(sql.SQL(
-            "ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE " + action
-        ).format(tm.ident, sql.SQL(", ").join(map(sql.Identifier, fk.columns)),
-                 sql.Identifier(fk.parent),
-                 sql.SQL(", ").join(map(sql.Identifier, fk.parent_columns))))
-    return stmts
 
 
 def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
@@ -316,9 +285,9 @@ def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
     return sql.SQL(
         "SELECT setval(s, GREATEST((SELECT max({col}) FROM {tbl}), {floor}, 0) + 1, false) "
         "FROM pg_get_serial_sequence({name}, {colname}) AS s WHERE s IS NOT NULL"
-    ).format(col=sql.Identifier(key), tbl=tm.ident, floor=sql.Literal(floor),
-             name=sql.Literal(sql.Identifier(tm.name).as_string(None)),
-             colname=sql.Literal(key))
+    ).format(col=tm.column(key).ident, tbl=tm.ident, floor=sql.Literal(floor),
+             name=sql.Literal(tm.ident.as_string(None)),
+             colname=sql.Literal(tm.column(key).pg_name))
 
 
 # --- tables that already exist -----------------------------------------------------------------
@@ -341,6 +310,8 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
                        coerce=sqlite_affinity(col.decl_type) not in ("TEXT", "INTEGER"))
         if tc.type in ("integer", "smallint"):
             cm.int_range = INT4_RANGE if tc.type == "integer" else INT2_RANGE
+        if base_type == "character varying" and "(" in tc.type:
+            cm.max_chars = int(tc.type.split("(")[1].rstrip(")"))
         if not _compatible(expected, kind, tc.type):
             tm.problems.append(
                 f"{table.name}.{col.name} is {tc.type} in the target but holds "

@@ -218,7 +218,7 @@ class DryRunScreen(WizardScreen):
         table.clear()
         for p in plan.problems[:MAX_PROBLEMS_SHOWN]:
             table.add_row(
-                cells.text(p.table), cells.number(p.id), cells.text(p.column), cells.text(p.reason)
+                cells.text(p.table), cells.key(p.id), cells.text(p.column), cells.text(p.reason)
             )
         repairs = self.query_one("#repairs", Vertical)
         repairs.remove_children()

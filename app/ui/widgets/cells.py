@@ -20,3 +20,10 @@ def number(value: int | None, style: str = "") -> Text:
 def right(value: str, style: str = "", width: int = 0) -> Text:
     """Right-aligned plain text (rates, durations), padded to ``width`` so columns don't jump."""
     return Text(value.rjust(width), style=style, justify="right")
+
+
+def key(value: object, style: str = "") -> Text:
+    """A row key: a count when it is an integer (rowid, id), else the key's text."""
+    if value is None or isinstance(value, int):
+        return number(value if isinstance(value, int) else None, style)
+    return text(value, style)
