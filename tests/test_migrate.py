@@ -12,8 +12,10 @@ from helpers import assert_tables_identical, empty_ailt_db, sample_db
 
 from app.core.ailt_schema import KNOWN_TABLES
 from app.core.dsn import parse_dsn
-from app.core.errors import Cancelled, ConnectFailed, Refused
+from app.core.errors import Cancelled, ConnectFailed, Refused, VerificationFailed
 from app.core.migrate import Options, dry_run, execute
+from app.core.plan import Plan
+from app.core.scan import ACCEPT_LOSSY, WIDEN, Problem, ProblemCode
 from app.core.source import inspect_source
 
 
@@ -154,22 +156,118 @@ def _ailt_own_schema(conn: psycopg.Connection) -> None:
     """)
 
 
-def test_existing_empty_ailt_schema_is_accepted_with_a_real_warning(
+def _lossy_problems(plan: Plan) -> list[Problem]:
+    return [p for p in plan.problems if p.code == ProblemCode.LOSSY]
+
+
+def test_real_columns_of_a_precreated_schema_refuse_by_default(
         tmp_path: Path, target_db: TargetDb) -> None:
+    """AI Log Trail's own schema has 4-byte reals: rounding is listed, and execute refuses."""
     path = sample_db(tmp_path, older=True)
     with target_db.connect() as conn:
         _ailt_own_schema(conn)
     plan = dry_run(path, _target(target_db))
     status = {t.name: t.status for t in plan.tables}
     assert status["files"] == "ready" and status["events"] == "will be created"
-    assert any("4-byte real" in w for w in plan.warnings)
-    result = execute(path, _target(target_db))
-    assert result.checksums_match
+    lossy = _lossy_problems(plan)
+    assert lossy and {p.table for p in lossy} == {"token_messages"}
+    assert "would become" in lossy[0].detail
+    with pytest.raises(Refused, match="token_messages"):
+        execute(path, _target(target_db))
     with target_db.connect() as conn:
+        assert _tables(conn) == {"files", "sessions", "prompts", "token_messages"}
+        assert conn.execute("SELECT count(*) FROM files").fetchone() == (0,)
+
+
+def test_widen_turns_real_into_double_precision(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+    options = Options(repairs=frozenset({WIDEN}))
+    plan = dry_run(path, _target(target_db), options)
+    widened = [o for o in plan.objects if o.verdict == "translated" and o.kind == "column"]
+    assert {o.name for o in widened} >= {"token_messages.primary_used_percent"}
+    result = execute(path, _target(target_db), options)
+    assert result.committed and result.checksums_match and result.repaired == []
+    with target_db.connect() as conn:
+        assert conn.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = "
+            "'token_messages' AND column_name = 'primary_used_percent'").fetchone() == (
+            "double precision",)
         assert conn.execute("SELECT data_type FROM information_schema.columns WHERE "
                             "table_name='files' AND column_name='id'").fetchone() == ("integer",)
         conn.execute("INSERT INTO files (path) VALUES ('/after')")
-        assert_tables_identical(path, conn, "prompts")
+        for table in ("prompts", "token_messages"):
+            assert_tables_identical(path, conn, table)
+
+
+def test_accept_lossy_lists_every_changed_value(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+    options = Options(repairs=frozenset({ACCEPT_LOSSY}))
+    plan = dry_run(path, _target(target_db), options)
+    result = execute(path, _target(target_db), options)
+    assert result.committed and result.checksums_match
+    assert len(result.repaired) == len(_lossy_problems(plan)) > 0
+    assert all(p.repaired and p.repaired.startswith("accepted") for p in result.repaired)
+
+
+def test_a_value_changed_on_the_way_fails_verification(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    """Rounding that nobody declared (a domain rounding on insert) is caught: exit 5."""
+    path = sample_db(tmp_path, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+        conn.execute("ALTER TABLE token_messages ALTER COLUMN primary_used_percent "
+                     "TYPE double precision")
+        conn.execute("""
+            CREATE FUNCTION nudge() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN NEW.primary_used_percent := NEW.primary_used_percent + 1e-9; RETURN NEW; END $$;
+            CREATE TRIGGER nudge BEFORE INSERT ON token_messages
+                FOR EACH ROW EXECUTE FUNCTION nudge();""")
+    options = Options(repairs=frozenset({WIDEN}))
+    with pytest.raises(VerificationFailed, match="token_messages"):
+        execute(path, _target(target_db), options)
+    with target_db.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM token_messages").fetchone() == (0,)
+
+
+def test_integer_column_beyond_int4_refuses_or_widens(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (id, path) VALUES (3000000000, '/big')")
+    conn.commit()
+    conn.close()
+    path = tmp_path / "tiny.sqlite"
+    with target_db.connect() as pg:
+        _ailt_own_schema(pg)
+    with pytest.raises(Refused, match="files"):
+        execute(path, _target(target_db))
+    result = execute(path, _target(target_db), Options(repairs=frozenset({WIDEN})))
+    assert result.committed
+    with target_db.connect() as pg:
+        assert pg.execute("SELECT id FROM files").fetchone() == (3000000000,)
+
+
+def test_varchar_too_short_is_listed_then_widened(tmp_path: Path, target_db: TargetDb) -> None:
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (id, path) VALUES (1, '/a/path/longer/than/ten')")
+    conn.commit()
+    conn.close()
+    path = tmp_path / "tiny.sqlite"
+    with target_db.connect() as pg:
+        pg.execute("CREATE TABLE files (id BIGINT PRIMARY KEY, path VARCHAR(10) NOT NULL, "
+                   "ingested_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+    plan = dry_run(path, _target(target_db))
+    lossy = _lossy_problems(plan)
+    assert [(p.table, p.id, p.column) for p in lossy] == [("files", 1, "path")]
+    with pytest.raises(Refused, match="files"):
+        execute(path, _target(target_db))
+    accepted = execute(path, _target(target_db), Options(repairs=frozenset({ACCEPT_LOSSY})))
+    assert accepted.committed and [p.id for p in accepted.repaired] == [1]
+    with target_db.connect() as pg:
+        assert pg.execute("SELECT path FROM files").fetchone() == ("/a/path/lo",)
 
 
 def test_mismatching_target_columns_are_refused(tmp_path: Path, target_db: TargetDb) -> None:
@@ -294,7 +392,7 @@ def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -
             CREATE TRIGGER shout BEFORE INSERT ON prompts FOR EACH ROW EXECUTE FUNCTION shout();
         """)
     with pytest.raises(VerificationFailed, match="prompts"):
-        execute(path, _target(target_db))
+        execute(path, _target(target_db), Options(repairs=frozenset({WIDEN})))
     with target_db.connect() as conn:
         assert conn.execute("SELECT count(*) FROM files").fetchone() == (0,)
         assert "events" not in _tables(conn)

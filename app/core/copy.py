@@ -1,10 +1,17 @@
 """Stream one table from SQLite into PostgreSQL with COPY, hashing the canonical form on the way.
 
-Rows are rendered by psycopg's own C-accelerated COPY formatters and written in large chunks.
-Binary COPY is used whenever every column has an exact binary type: PostgreSQL parses it faster,
-and its ``COPY ... TO STDOUT (FORMAT BINARY)`` returns the very same bytes, so the bytes we send
-are the canonical form verification compares. Tables that need text COPY are hashed in text
-form, with floats as their 8 IEEE bytes so both sides render them identically.
+The canonical form of a value is derived from what SQLite holds, never from what the target
+will make of it: integers as 8-byte integers, reals as their 8 IEEE bytes, text as its UTF-8
+bytes, blobs as bytes, the known timestamp columns as the instant they denote, and, in a column
+that mixes numbers beyond 2**53 with reals, the exact decimal. Verification reads PostgreSQL
+back in the same form (a 4-byte ``real`` widened, an ``integer`` as 8 bytes), so any value that
+changed on the way, for any reason, makes the checksums differ.
+
+Rows are rendered by psycopg's own C-accelerated COPY formatters. Where the target's types are
+the canonical ones (every table the tool creates), the binary COPY bytes sent *are* the
+canonical form and are hashed as they go; otherwise a second formatter renders the canonical
+form from the same values. Tables without an integer key travel as text COPY with an
+order-independent checksum.
 """
 
 from __future__ import annotations
@@ -12,23 +19,30 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg._copy_base import BinaryFormatter, Formatter, TextFormatter
-from psycopg.adapt import Transformer
-from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import Format
 
 from app.core.checksum import Checksum
 from app.core.errors import Cancelled
+from app.core.pg_copy import (
+    BinaryFormatter,
+    Formatter,
+    QueuedLibpqWriter,
+    TextFormatter,
+    Transformer,
+)
 from app.core.scan import REPLACE_INVALID_UTF8, STRIP_NUL, Problem
 from app.core.source import SqliteSource
 from app.core.target_schema import (
     BYTEA,
     FLOAT,
     FLOAT4,
+    INT,
+    NUMERIC,
     TEXT,
     TIMESTAMPTZ,
     ColumnMap,
@@ -40,6 +54,9 @@ Row = Sequence[Any]
 Convert = Callable[[Any], Any]
 _PACK = struct.Struct(">d").pack
 CANCELLED = "Cancelled: nothing was committed, the target is unchanged."
+# The binary type each kind is hashed as (text travels as its bytes, like bytea).
+CANONICAL_BINARY = {INT: "int8", FLOAT: "float8", FLOAT4: "float8", TEXT: "bytea",
+                    BYTEA: "bytea", TIMESTAMPTZ: "timestamptz"}
 
 
 def copy_table(
@@ -54,15 +71,19 @@ def copy_table(
     on_rows: Callable[[int], None],
     is_cancelled: Callable[[], bool],
 ) -> tuple[Checksum, list[Problem]]:
-    """Copy ``tm`` and return the source-side checksum and the values that were repaired."""
+    """Copy ``tm`` and return the source-side checksum and the values that were repaired.
+
+    Raises ``psycopg.Error`` when PostgreSQL refuses a value, ``Cancelled`` when asked to stop.
+    """
     repair = _Repairer(tm, repairs, problems, raw=tm.binary)
     checksum = Checksum(ordered=tm.source.integer_pk is not None, text=not tm.binary)
     options = [sql.SQL("FORMAT BINARY")] if tm.binary else []
     if freeze:
         options.append(sql.SQL("FREEZE"))
     stmt = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
-        tm.ident, sql.SQL(", ").join(map(sql.Identifier, tm.column_names)),
+        tm.ident, sql.SQL(", ").join(c.ident for c in tm.copied),
         sql.SQL(" ({})").format(sql.SQL(", ").join(options)) if options else sql.SQL(""))
+    read = tuple(c.name for c in tm.columns)  # PostgreSQL's generated columns are hashed too
     with conn.cursor() as cur:
         plan = _binary_plan(cur, tm) if tm.binary else _text_plan(cur, tm)
         done = 0
@@ -70,7 +91,7 @@ def copy_table(
         # and formatting rows while the server is busy parsing the previous chunk.
         with _TextFactory(src, repair.text_factory()), \
                 cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as cp:
-            for batch in src.rows(tm.source, tm.column_names, batch_size):
+            for batch in src.rows(tm.source, read, batch_size):
                 if is_cancelled():
                     raise Cancelled(CANCELLED)
                 rows = repair.apply(batch)
@@ -84,21 +105,29 @@ def copy_table(
 
 
 class _RowPlan:
-    """Formats rows for sending, and feeds the canonical form to the checksum."""
+    """Formats rows for sending, and feeds the canonical form to the checksum.
+
+    ``project``: positions of the sent columns among the columns read (None: all of them).
+    Without a ``canon`` formatter the bytes sent are the canonical form.
+    """
 
     def __init__(self, sent: Formatter, sent_conv: list[Convert | None],
-                 canon: Formatter | None = None,
+                 project: list[int] | None, canon: Formatter | None = None,
                  canon_conv: list[Convert | None] | None = None) -> None:
-        self.sent, self.canon = sent, canon
+        self.sent, self.canon, self.project = sent, canon, project
         self.sent_conv = sent_conv if any(sent_conv) else None
         self.canon_conv = canon_conv or []
 
     def write(self, rows: list[tuple[Any, ...]], send: Callable[[Any], None],
               checksum: Checksum) -> None:
         fmt = self.sent.write_row
+        sent = rows
+        if self.project is not None:
+            pick = self.project
+            sent = [tuple(r[i] for i in pick) for r in rows]
         if self.sent_conv is not None:
-            rows = [_convert(r, self.sent_conv) for r in rows]
-        for row in rows:
+            sent = [_convert(r, self.sent_conv) for r in sent]
+        for row in sent:
             data = fmt(row)
             if data:
                 send(data)
@@ -118,6 +147,18 @@ class _RowPlan:
             checksum.update(self.canon.end())
 
 
+def _binary_formatter(cur: psycopg.Cursor[Any], type_names: list[str]) -> BinaryFormatter:
+    tx = Transformer(cur)
+    types = cur.adapters.types
+    oids = []
+    for name in type_names:
+        info = types.get(name)
+        assert info is not None, name
+        oids.append(info.oid)
+    tx.set_dumper_types(oids, Format.BINARY)
+    return BinaryFormatter(tx)
+
+
 def _binary_plan(cur: psycopg.Cursor[Any], tm: TableMap) -> _RowPlan:
     """Binary COPY fed with SQLite's raw text bytes.
 
@@ -125,22 +166,23 @@ def _binary_plan(cur: psycopg.Cursor[Any], tm: TableMap) -> _RowPlan:
     as bytes (no decoding into Python strings) and dumped with the bytea dumper; the server
     still checks the encoding when it stores them as text. About halves the client's CPU.
     """
-    tx = Transformer(cur)
-    types = cur.adapters.types
-    oids = []
-    for col in tm.columns:
-        name = "bytea" if col.kind == TEXT else col.binary_type
-        info = types.get(name or "")
-        assert info is not None, name
-        oids.append(info.oid)
-    tx.set_dumper_types(oids, Format.BINARY)
-    return _RowPlan(BinaryFormatter(tx), [_binary_converter(c) for c in tm.columns])
+    sent_types = ["bytea" if c.kind == TEXT else (c.binary_type or "") for c in tm.columns]
+    canon_types = [CANONICAL_BINARY[c.kind] for c in tm.columns]
+    sent = _binary_formatter(cur, sent_types)
+    sent_conv = [_binary_converter(c) for c in tm.columns]
+    canon_conv = [_canonical_binary(c) for c in tm.columns]
+    if sent_types == canon_types and sent_conv == canon_conv:
+        return _RowPlan(sent, sent_conv, None)
+    return _RowPlan(sent, sent_conv, None, _binary_formatter(cur, canon_types), canon_conv)
 
 
 def _text_plan(cur: psycopg.Cursor[Any], tm: TableMap) -> _RowPlan:
-    canon = [_canonical_converter(c) for c in tm.columns]
-    return _RowPlan(TextFormatter(Transformer(cur)), [_sent_converter(c) for c in tm.columns],
-                    TextFormatter(Transformer(cur)) if any(canon) else None, canon)
+    names = [c.name for c in tm.columns]
+    project = [names.index(c.name) for c in tm.copied]
+    return _RowPlan(TextFormatter(Transformer(cur)), [_sent_converter(c) for c in tm.copied],
+                    project if len(project) != len(names) else None,
+                    TextFormatter(Transformer(cur)),
+                    [_canonical_text(c) for c in tm.columns])
 
 
 def _convert(row: Row, converters: list[Convert | None]) -> tuple[Any, ...]:
@@ -156,33 +198,69 @@ def _binary_converter(col: ColumnMap) -> Convert | None:
         return _to_bytes
     if col.kind in (FLOAT, FLOAT4) and col.coerce:
         return float
+    if col.kind == TEXT and col.max_chars is not None and col.accept_lossy:
+        return _truncator(col.max_chars)
     if col.kind == TEXT and col.coerce:
         return _to_text_bytes
     return None
+
+
+def _canonical_binary(col: ColumnMap) -> Convert | None:
+    """The canonical form in binary: the SQLite value, or the change the user accepted."""
+    if col.kind in (FLOAT, FLOAT4) and col.accept_lossy:
+        return _as_float4
+    if col.kind == TEXT and col.max_chars is not None and col.accept_lossy:
+        return _truncator(col.max_chars)
+    return _binary_converter(col)
 
 
 def _sent_converter(col: ColumnMap) -> Convert | None:
     """How a value is sent in text COPY (None: as SQLite gave it)."""
     if col.kind == TIMESTAMPTZ:
         return _timestamp_text
-    if col.kind == FLOAT4:
-        return float4_rounded  # exact in float32, so PostgreSQL stores exactly this value
     if col.kind == BYTEA:
         return _to_bytes
+    if col.kind == NUMERIC:
+        return numeric_text
+    if col.kind == TEXT and col.max_chars is not None and col.accept_lossy:
+        return _truncator(col.max_chars)
+    if col.kind == TEXT and col.coerce:
+        return _to_text_str
     return None
 
 
-def _canonical_converter(col: ColumnMap) -> Convert | None:
-    """How a value is hashed in text mode when that differs from how it is sent."""
-    if col.kind == FLOAT:
+def _canonical_text(col: ColumnMap) -> Convert | None:
+    """The canonical form in text COPY; verification reads floats back as ``float8send``."""
+    if col.kind in (FLOAT, FLOAT4):
+        if col.accept_lossy:
+            return lambda v: _PACK(_as_float4(v))
         return lambda v: _PACK(float(v))
-    if col.kind == FLOAT4:
-        return lambda v: _PACK(float4_rounded(float(v)))
-    if col.kind == TIMESTAMPTZ:
-        return _timestamp_text
-    if col.kind == BYTEA:
-        return _to_bytes
-    return None
+    return _sent_converter(col)
+
+
+def _as_float4(value: Any) -> float:
+    return float4_rounded(float(value))
+
+
+def _truncator(n: int) -> Convert:
+    def cut(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "surrogateescape")[:n].encode("utf-8", "surrogateescape")
+        return str(value)[:n]
+    return cut
+
+
+def numeric_text(value: Any) -> str:
+    """An integer or real as the exact decimal PostgreSQL's ``numeric`` prints back.
+
+    Reals use their shortest round-trip form, written without an exponent (``1e-07`` is
+    ``0.0000001``), which is how ``numeric`` prints the same input.
+    """
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    return str(value)
 
 
 def _instant(value: Any) -> datetime:
@@ -211,6 +289,13 @@ def _to_text_bytes(value: Any) -> bytes:
     return (repr(value) if isinstance(value, float) else str(value)).encode("utf-8")
 
 
+def _to_text_str(value: Any) -> Any:
+    """The same in text COPY, where text arrives decoded."""
+    if isinstance(value, str | bytes):
+        return value
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 class _Repairer:
     """Applies the repairs the user chose to the rows the scan flagged, and records each change.
 
@@ -220,14 +305,15 @@ class _Repairer:
 
     def __init__(self, tm: TableMap, repairs: frozenset[str], problems: list[Problem], *,
                  raw: bool) -> None:
-        mine = [p for p in problems if p.table == tm.name and p.repair in repairs]
+        mine = [p for p in problems if p.table == tm.name and p.repair in repairs
+                and p.repair in (STRIP_NUL, REPLACE_INVALID_UTF8)]
         self.raw = raw
         self.changed: list[Problem] = []
         self.cells: dict[Any, list[Problem]] = {}
         for p in mine:
             self.cells.setdefault(p.id, []).append(p)
-        self.key_index = (tm.column_names.index(tm.source.integer_pk)
-                          if tm.source.integer_pk else None)
+        names = [c.name for c in tm.columns]
+        self.key_index = names.index(tm.source.integer_pk) if tm.source.integer_pk else None
         self.index = {c.name: i for i, c in enumerate(tm.columns)}
         self.table = tm.name
 

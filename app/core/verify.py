@@ -13,18 +13,23 @@ from psycopg import sql
 
 from app.core.checksum import Checksum
 from app.core.errors import Cancelled
-from app.core.target_schema import FLOAT, FLOAT4, TableMap
+from app.core.target_schema import FLOAT, FLOAT4, INT, TEXT, TableMap
+
+ORDERED = "canonical checksum of every value, rows in key order"
+UNORDERED = "canonical checksum of every value, order-independent (no integer key)"
 
 
 @dataclass
 class TableCheck:
-    """Both sides of one table: counts and checksums."""
+    """Both sides of one table: counts, checksums, and what was compared."""
 
     table: str
     source_rows: int
     target_rows: int
     source_checksum: str
     target_checksum: str
+    method: str = ORDERED
+    values_compared: int = 0  # rows x columns hashed on each side
 
     @property
     def counts_match(self) -> bool:
@@ -45,22 +50,19 @@ class TableCheck:
 def target_checksum(conn: psycopg.Connection, tm: TableMap,
                     is_cancelled: Callable[[], bool] = lambda: False, *,
                     ordered: bool = True) -> Checksum:
-    """Hash the target table's rows as PostgreSQL prints them, ordered like the source.
+    """Hash the target table's rows in the canonical form, ordered like the source.
 
-    Binary tables come back in exactly the bytes the copy sent; text tables print floats as
-    their IEEE bytes (``float8send``), as the copy hashed them.
+    What PostgreSQL stores is read back and widened to the canonical types server-side: an
+    ``integer`` as ``bigint``, a 4-byte ``real`` as ``double precision`` (exactly), ``varchar``
+    as ``text``; text tables print floats as their IEEE bytes (``float8send``).
     """
     cols: list[sql.Composable] = []
     for col in tm.columns:
-        ident = sql.Identifier(col.name)
-        if col.kind in (FLOAT, FLOAT4) and not tm.binary:
-            cols.append(sql.SQL("float8send({}::float8)").format(ident))
-        else:
-            cols.append(ident)
+        cols.append(_canonical_select(col.ident, col.kind, col.pg_type, tm.binary))
     key = tm.source.integer_pk
     order: sql.Composable = sql.SQL("")
     if key is not None and ordered:
-        order = sql.SQL(" ORDER BY {}").format(sql.Identifier(key))
+        order = sql.SQL(" ORDER BY {}").format(tm.column(key).ident)
     fmt = sql.SQL(" (FORMAT BINARY)") if tm.binary else sql.SQL("")
     stmt = sql.SQL("COPY (SELECT {} FROM {}{}) TO STDOUT{}").format(
         sql.SQL(", ").join(cols), tm.ident, order, fmt)
@@ -92,5 +94,20 @@ def check_table(conn: psycopg.Connection, tm: TableMap, mine: Checksum, *, creat
     return _check(tm, mine, target_checksum(conn, tm, is_cancelled))
 
 
+def _canonical_select(ident: sql.Identifier, kind: str, pg_type: str,
+                      binary: bool) -> sql.Composable:
+    if kind in (FLOAT, FLOAT4):
+        if binary:
+            return sql.SQL("{}::float8").format(ident) if kind == FLOAT4 else ident
+        return sql.SQL("float8send({}::float8)").format(ident)
+    if binary and kind == INT and pg_type.lower() not in ("bigint", "int8"):
+        return sql.SQL("{}::int8").format(ident)
+    if binary and kind == TEXT and pg_type.lower() != "text":
+        return sql.SQL("{}::text").format(ident)
+    return ident
+
+
 def _check(tm: TableMap, mine: Checksum, theirs: Checksum) -> TableCheck:
-    return TableCheck(tm.name, mine.rows, theirs.rows, mine.hexdigest, theirs.hexdigest)
+    method = ORDERED if tm.source.integer_pk is not None else UNORDERED
+    return TableCheck(tm.name, mine.rows, theirs.rows, mine.hexdigest, theirs.hexdigest,
+                      method, mine.rows * len(tm.columns))
