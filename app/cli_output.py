@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.core.migrate import Result
 from app.core.plan import Plan
+from app.core.scan import FIXES
 
 MAX_PROBLEMS_SHOWN = 50
 
@@ -45,10 +46,15 @@ def render_plan(plan: Plan) -> str:
     for warning in plan.warnings:
         if not any(warning in t.notes for t in plan.tables):
             lines.append(f"Warning: {warning}")
+    listed = plan.schema.not_as_is
+    if listed:
+        lines += ["", "Schema objects not migrated as they are:"]
+        lines += [f"  {o.line}" for o in listed]
     if plan.problems:
         lines += ["", f"{len(plan.problems)} value(s) cannot be migrated as they are:"]
         for p in plan.problems[:MAX_PROBLEMS_SHOWN]:
-            fix = f"  [--repair {p.repair}]" if p.repair else "  [fix it in SQLite]"
+            fix = (f"  [--repair {' or --repair '.join(FIXES[p.code])}]" if p.repair
+                   else "  [fix it in SQLite]")
             lines.append(f"  {p.table} id {p.id} column {p.column}: {p.reason}{fix}")
         if len(plan.problems) > MAX_PROBLEMS_SHOWN:
             lines.append(f"  ... and {len(plan.problems) - MAX_PROBLEMS_SHOWN} more "
@@ -70,9 +76,12 @@ def render_result(result: Result) -> str:
     total = sum(c.source_rows for c in result.checks)
     lines.append(f"{'total':<{width}}  {total:>12,}  {result.rows_copied:>13,}")
     if result.repaired:
-        lines += ["", f"{len(result.repaired)} value(s) were repaired:"]
+        lines += ["", f"{len(result.repaired)} value(s) were changed as you chose (--repair):"]
         lines += [f"  {p.table} id {p.id} column {p.column}: {p.repaired}"
                   for p in result.repaired[:MAX_PROBLEMS_SHOWN]]
+    values = sum(c.values_compared for c in result.checks)
+    lines += ["", f"Verified: {values:,} values compared with SQLite's own, table by table "
+                  "(counts and canonical checksums)."]
     rate = result.rows_copied / result.elapsed_s if result.elapsed_s else 0
     lines += ["", f"Migrated and verified {result.rows_copied:,} rows in "
                   f"{result.elapsed_s:.1f} s ({rate:,.0f} rows/s). Committed."]

@@ -79,11 +79,17 @@ def _libpq_source(target: Target) -> str:
 
 
 def _has_passfile(target: Target) -> bool:
+    """Whether libpq has a password file it can read; libpq treats one it cannot read (or a
+    home folder it may not enter) as no password file at all, and so do we."""
     import os
     from pathlib import Path
 
     path = target.params.get("passfile") or os.environ.get("PGPASSFILE")
-    return Path(path).is_file() if path else (Path.home() / ".pgpass").is_file()
+    try:
+        chosen = Path(path).expanduser() if path else Path.home() / ".pgpass"
+        return chosen.is_file() and os.access(chosen, os.R_OK)
+    except (OSError, RuntimeError):  # RuntimeError: Path.home() without HOME or passwd entry
+        return False
 
 
 def _open(target: Target, autocommit: bool, timeout_s: int) -> psycopg.Connection:

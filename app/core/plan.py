@@ -209,7 +209,7 @@ def build_plan(src: SqliteSource, connected: Connected, options: Options, on_pha
     can_create = can_create_tables(conn)
     if schema.steps and (can_create or all(tm.exists for tm in maps)):
         on_phase("Rehearsing the schema")
-        rehearse(conn, schema)
+        rehearse(conn, schema, src)
     src.set_counts(counts)
     for tm in maps:
         tm.source = src.table(tm.name)

@@ -38,6 +38,7 @@ def plan_to_dict(plan: Plan, *, elapsed_s: float = 0.0) -> dict[str, Any]:
         "executed": False,
         "verified": {"counts_match": None, "checksums_match": None},
         "problems": [p.as_dict() for p in plan.problems],
+        "objects": [o.as_dict() for o in plan.objects],
         "warnings": plan.warnings,
         "elapsed_s": round(elapsed_s, 3),
     }
@@ -53,7 +54,8 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "checksums_match": result.checksums_match,
         "tables": [
             {"table": c.table, "sqlite_rows": c.source_rows, "postgres_rows": c.target_rows,
-             "sqlite_checksum": c.source_checksum, "postgres_checksum": c.target_checksum}
+             "sqlite_checksum": c.source_checksum, "postgres_checksum": c.target_checksum,
+             "method": c.method, "values_compared": c.values_compared}
             for c in result.checks
         ],
     }

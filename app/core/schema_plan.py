@@ -11,18 +11,19 @@ is always rolled back, so the dry run meets every error execute would meet, name
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 import psycopg
 from psycopg import sql
 
+from app.core import generated_probe
 from app.core.ailt_schema import KNOWN_BY_NAME
 from app.core.inventory import Kind, SchemaObject, Verdict
 from app.core.source import SchemaEntry, SourceIndex, SqliteSource
 from app.core.sqlite_ddl import view_columns, view_select
-from app.core.target_schema import TIMESTAMPTZ, ColumnMap, TableMap
+from app.core.target_schema import FLOAT, INT, NUMERIC, TIMESTAMPTZ, ColumnMap, TableMap
 from app.core.translate import translate, translate_query
 
 NAMEDATALEN = 63  # PostgreSQL truncates longer identifiers (bytes; NAMEDATALEN - 1)
@@ -57,11 +58,30 @@ class DdlStep:
 
 
 @dataclass
+class GeneratedProbe:
+    """A generated column translated for PostgreSQL, to be tried before it is relied on."""
+
+    tm: TableMap
+    col: ColumnMap
+    obj: SchemaObject
+    table_step: DdlStep
+    rebuild: Callable[[], sql.Composed]
+
+    def fall_back(self, why: str) -> None:
+        """Carry SQLite's computed values in a plain column instead."""
+        self.col.generated = None
+        self.obj.detail = f"a plain column holding SQLite's computed values: {why}"
+        self.obj.postgres = f"{self.col.pg_type} (plain column)"
+        self.table_step.statement = self.rebuild()
+
+
+@dataclass
 class SchemaPlan:
     """Every object's verdict and the statements that carry out the migrated ones."""
 
     objects: list[SchemaObject] = field(default_factory=list)
     steps: list[DdlStep] = field(default_factory=list)
+    generated: list[GeneratedProbe] = field(default_factory=list)
 
     @property
     def refused(self) -> list[SchemaObject]:
@@ -76,8 +96,9 @@ class SchemaPlan:
     def live_steps(self, phases: Iterable[Phase]) -> list[DdlStep]:
         """The statements to run in ``phases``, skipping objects that were dropped."""
         wanted = set(phases)
-        return [s for s in self.steps if s.phase in wanted
-                and s.obj.verdict in (Verdict.AS_IS, Verdict.TRANSLATED)]
+        return sorted((s for s in self.steps if s.phase in wanted
+                       and s.obj.verdict in (Verdict.AS_IS, Verdict.TRANSLATED)),
+                      key=lambda s: s.phase)
 
 
 BEFORE_COPY = (Phase.TABLE, Phase.DEFAULT)
@@ -129,6 +150,7 @@ class _Table:
         self.t = tm.source
         self.known = tm.name in KNOWN_BY_NAME
         self.names = {c.name.lower(): c.pg_name for c in tm.columns}
+        self.generated: list[tuple[ColumnMap, SchemaObject]] = []
 
     def add(self, kind: Kind, name: str, verdict: Verdict, detail: str = "",
             postgres: str | None = None) -> SchemaObject:
@@ -168,53 +190,68 @@ class _Table:
             col.pg_name = pg_identifier(col.name, col_taken)
             col_taken.add(col.pg_name)
             self.names[col.name.lower()] = col.pg_name
-        pieces = [self._column_sql(col) for col in tm.columns]
-        self.step(Phase.TABLE, sql.SQL("CREATE TABLE {} ({})").format(
-            tm.ident, sql.SQL(", ").join(pieces)), table_obj, required=True)
+        for col in tm.columns:
+            self._column_objects(col)
+        step = DdlStep(Phase.TABLE, tm.name, self.create_statement(), table_obj, required=True)
+        self.plan.steps.append(step)
+        self.plan.generated += [GeneratedProbe(tm, col, obj, step, self.create_statement)
+                                for col, obj in self.generated]
 
-    def _column_sql(self, col: ColumnMap) -> sql.Composed:
+    def create_statement(self) -> sql.Composed:
+        """CREATE TABLE from the columns as they stand (a generated column may have fallen
+        back to a plain one during the rehearsal)."""
+        return sql.SQL("CREATE TABLE {} ({})").format(
+            self.tm.ident, sql.SQL(", ").join(self._column_sql(c) for c in self.tm.columns))
+
+    def _column_objects(self, col: ColumnMap) -> None:
         src_col = self.t.column(col.name)
         qualified = f"{self.tm.name}.{col.name}"
-        piece = sql.SQL("{} {}").format(col.ident, sql.SQL(col.pg_type))
-        if col.pg_name != col.name:
-            self.add(Kind.COLUMN, qualified, Verdict.TRANSLATED,
-                     f"renamed: PostgreSQL names hold at most {NAMEDATALEN} bytes", col.pg_name)
-        elif not self.known and not src_col.is_generated:
-            natural = NATURAL_TYPES.get(src_col.decl_type)
-            if natural == col.pg_type:
-                pass  # the type PostgreSQL users expect for that declaration
-            else:
-                why = (f"declared {src_col.decl_type or 'without a type'}; "
-                       f"{col.pg_type} holds every value it stores exactly")
-                if col.coerce and col.pg_type == "TEXT":
-                    why += " (numbers as their decimal text)"
-                self.add(Kind.COLUMN, qualified, Verdict.TRANSLATED, why, col.pg_type)
         if src_col.is_generated:
-            piece = self._generated(col, src_col.generated or "", piece, qualified)
-        elif col.name == self.t.integer_pk:
-            piece += sql.SQL(" GENERATED BY DEFAULT AS IDENTITY")
-        elif src_col.not_null or (src_col.pk and not self.tm.pk_as_unique):
-            piece += sql.SQL(" NOT NULL")
+            self._generated(col, src_col.generated or "", qualified)
+        elif col.pg_name != col.name:
+            self.add(Kind.COLUMN, qualified, Verdict.TRANSLATED,
+                     f"renamed, with type {col.pg_type}: PostgreSQL names hold at most "
+                     f"{NAMEDATALEN} bytes", col.pg_name)
+        elif self.known or NATURAL_TYPES.get(src_col.decl_type) == col.pg_type:
+            # the type AI Log Trail's schema uses, or the one PostgreSQL users expect
+            self.add(Kind.COLUMN, qualified, Verdict.AS_IS, "", col.pg_type)
+        else:
+            why = (f"declared {src_col.decl_type or 'without a type'}; "
+                   f"{col.pg_type} holds every value it stores exactly")
+            if col.coerce and col.pg_type == "TEXT":
+                why += " (numbers as their decimal text)"
+            self.add(Kind.COLUMN, qualified, Verdict.TRANSLATED, why, col.pg_type)
         if src_col.collation and src_col.collation != "BINARY":
             self.add(Kind.COLLATION, qualified, Verdict.NOT_MIGRATED,
                      f"COLLATE {src_col.collation}: PostgreSQL compares this column bytewise; "
                      "keys over it keep SQLite's rule as expression indexes")
+
+    def _column_sql(self, col: ColumnMap) -> sql.Composed:
+        src_col = self.t.column(col.name)
+        piece = sql.SQL("{} {}").format(col.ident, sql.SQL(col.pg_type))
+        if col.generated is not None:
+            return piece + sql.SQL(" GENERATED ALWAYS AS ({}) STORED").format(
+                sql.SQL(col.generated))
+        if col.name == self.t.integer_pk:
+            return piece + sql.SQL(" GENERATED BY DEFAULT AS IDENTITY")
+        if (src_col.not_null and not src_col.is_generated) or (
+                src_col.pk and not self.tm.pk_as_unique):
+            piece += sql.SQL(" NOT NULL")
         return piece
 
-    def _generated(self, col: ColumnMap, expression: str, piece: sql.Composed,
-                   qualified: str) -> sql.Composed:
+    def _generated(self, col: ColumnMap, expression: str, qualified: str) -> None:
         col.sqlite_generated = True
         tr = translate(expression, self.names)
         if tr.sql is None:
             self.add(Kind.GENERATED, qualified, Verdict.TRANSLATED,
                      f"a plain column holding SQLite's computed values: {tr.reason}",
                      f"{col.pg_type} (plain column)")
-            return piece
+            return
         col.generated = tr.sql
-        self.add(Kind.GENERATED, qualified, Verdict.TRANSLATED,
-                 "STORED: PostgreSQL computes it from the other columns",
-                 f"GENERATED ALWAYS AS ({tr.sql}) STORED")
-        return piece + sql.SQL(" GENERATED ALWAYS AS ({}) STORED").format(sql.SQL(tr.sql))
+        self.generated.append((col, self.add(
+            Kind.GENERATED, qualified, Verdict.TRANSLATED,
+            "STORED: PostgreSQL computes it from the other columns",
+            f"GENERATED ALWAYS AS ({tr.sql}) STORED")))
 
     def _defaults(self) -> None:
         for col in self.tm.columns:
@@ -222,7 +259,8 @@ class _Table:
             if src_col.default is None or src_col.is_generated:
                 continue
             name = f"{self.tm.name}.{col.name}"
-            tr = translate(src_col.default, self.names, timestamptz=col.kind == TIMESTAMPTZ)
+            tr = translate(src_col.default, self.names, timestamptz=col.kind == TIMESTAMPTZ,
+                           numeric=col.kind in (INT, FLOAT, NUMERIC))
             if tr.sql is None:
                 self.add(Kind.DEFAULT, name, Verdict.NOT_MIGRATED,
                          f"DEFAULT {src_col.default}: {tr.reason}")
@@ -457,7 +495,7 @@ def _internal(e: SchemaEntry) -> SchemaObject:
 
 # --- running the statements ---------------------------------------------------------------
 
-def rehearse(conn: psycopg.Connection, plan: SchemaPlan) -> None:
+def rehearse(conn: psycopg.Connection, plan: SchemaPlan, src: SqliteSource) -> None:
     """Run every statement on empty tables, then roll all of it back.
 
     A failing required statement refuses its object (and skips its table's other statements);
@@ -465,6 +503,10 @@ def rehearse(conn: psycopg.Connection, plan: SchemaPlan) -> None:
     other views are retried until no more succeed.
     """
     with conn.transaction(savepoint_name="ailt_rehearsal", force_rollback=True):
+        for probe in plan.generated:
+            why = generated_probe.check(conn, src, probe.tm, probe.col)
+            if why is not None:
+                probe.fall_back(why)
         failed_tables: set[str] = set()
         pending_views: list[DdlStep] = []
         for step in plan.live_steps(Phase):

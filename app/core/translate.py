@@ -53,12 +53,14 @@ class _Untranslatable(Exception):
 
 
 def translate(expression: str, columns: dict[str, str] | None = None, *,
-              timestamptz: bool = False) -> Translation:
+              timestamptz: bool = False, numeric: bool = False) -> Translation:
     """Translate one SQLite expression.
 
     ``columns`` maps lower-cased column names to their PostgreSQL names (so ``Qty`` finds
     ``qty``); ``timestamptz``: the expression is the default of a TIMESTAMPTZ column, where
-    ``CURRENT_TIMESTAMP`` stays an instant instead of SQLite's text.
+    ``CURRENT_TIMESTAMP`` stays an instant instead of SQLite's text; ``numeric``: it feeds a
+    numeric column, where SQLite's affinity turns ``strftime('%s', 'now')``'s text into a
+    number, so the translation yields the number.
     """
     text = expression.strip()
     keyword = text.strip("() ").upper()
@@ -67,7 +69,7 @@ def translate(expression: str, columns: dict[str, str] | None = None, *,
         return Translation(pg, changed=pg != text)
     try:
         tree = sqlglot.parse_one(text, read="sqlite")
-        tree = tree.transform(lambda node: _fix(node, columns or {}, timestamptz))
+        tree = tree.transform(lambda node: _fix(node, columns or {}, timestamptz, numeric))
         pg = tree.sql(dialect="postgres", identify=True)
     except _Untranslatable as exc:
         return Translation(None, str(exc))
@@ -95,7 +97,8 @@ def _squash(text: str) -> str:
     return "".join(text.split()).replace('"', "").lower()
 
 
-def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool) -> exp.Expression:
+def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool,
+         numeric: bool = False) -> exp.Expression:
     if isinstance(node, exp.Identifier) and isinstance(node.parent, exp.Column | exp.Table):
         real = names.get(node.name.lower())
         if real is not None:
@@ -113,7 +116,7 @@ def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool) -> exp.
     if isinstance(node, exp.HexString):
         return _raw(f"'\\x{node.this}'::bytea")
     if isinstance(node, exp.TimeToStr):
-        return _strftime(node)
+        return _strftime(node, numeric)
     if isinstance(node, exp.Date) and _only_now(node):
         return _raw(NOW_TEXT["date"])
     if isinstance(node, exp.Anonymous):
@@ -146,7 +149,7 @@ def _anonymous(node: exp.Anonymous) -> exp.Expression:
     return node
 
 
-def _strftime(node: exp.TimeToStr) -> exp.Expression:
+def _strftime(node: exp.TimeToStr, numeric: bool) -> exp.Expression:
     fmt = node.args.get("format")
     value = node.this
     fmt_text = str(fmt.this) if isinstance(fmt, exp.Literal) else None
@@ -156,7 +159,7 @@ def _strftime(node: exp.TimeToStr) -> exp.Expression:
         # sqlglot already mapped the format to PostgreSQL's; map SQLite's original again.
         original = _sqlite_format(fmt_text)
         if original == "%s":
-            return _raw(f"({EPOCH_NOW})::text")
+            return _raw(EPOCH_NOW if numeric else f"({EPOCH_NOW})::text")
         pg = _to_char_format(original)
         if pg is not None:
             return _raw(f"to_char({UTC_NOW}, '{pg}')")
