@@ -20,7 +20,7 @@ from app.core.errors import MigrateError
 from app.core.migrate import Options, check_executable, dry_run
 from app.core.plan import NOT_EMPTY, PROBLEM, Plan
 from app.core.rollback import ClearPlan, clear, plan_clear
-from app.core.scan import REPAIRS
+from app.core.scan import FIXES, REPAIRS
 from app.ui import formatting
 from app.ui.jobs import describe
 from app.ui.messages import ClearPlanned, DryRunFinished, PhaseChanged, TargetCleared
@@ -223,7 +223,7 @@ class DryRunScreen(WizardScreen):
         repairs = self.query_one("#repairs", Vertical)
         repairs.remove_children()
         for name, description in REPAIRS.items():
-            n = sum(1 for p in plan.problems if p.repair == name)
+            n = sum(1 for p in plan.problems if name in FIXES.get(p.code, ()))
             if n:
                 repairs.mount(
                     Checkbox(
