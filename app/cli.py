@@ -145,7 +145,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from app.core.generator import generate, parse_size
+    from app.sample.generator import generate, parse_size
 
     try:
         stats = generate(args.out, target_bytes=parse_size(args.size), seed=args.seed,

@@ -96,7 +96,7 @@ def pg_server() -> Iterator[PgServer]:
     if external:
         yield PgServer(external)
         return
-    from app.embedded_server import EmbeddedPostgres
+    from app.sample.embedded_server import EmbeddedPostgres
 
     with EmbeddedPostgres() as server:
         yield PgServer(server.admin_conninfo)

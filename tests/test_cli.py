@@ -177,7 +177,7 @@ def _wait_for_copy(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
 
 def _start_execute(tmp_path: Path, target_db: TargetDb) -> subprocess.Popen[str]:
     db = tmp_path / "big.sqlite"
-    from app.core.generator import generate
+    from app.sample.generator import generate
     generate(db, target_bytes=40_000_000, seed=3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(HOME=str(tmp_path), PGPASSWORD=CANARY_PASSWORD,

@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from app.core.config_switch import example_config_path
 from app.core.credentials import MemoryStore
-from app.core.generator import generate
+from app.sample.generator import generate
 from app.ui.app import WizardApp, make_app
 
 SIZE = (100, 32)
