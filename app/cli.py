@@ -22,7 +22,7 @@ from app.core.dsn import Target, parse_dsn
 from app.core.errors import BadInput, ExitCode, MigrateError
 
 if TYPE_CHECKING:
-    from app.core.config_switch import AppConfig
+    from app.core.config import AppConfig
     from app.core.migrate import Options
 
 DEFAULT_CONFIG = Path("user/config.toml")
@@ -176,7 +176,7 @@ def resolve_inputs(args: argparse.Namespace) -> tuple[Path | None, Target]:
 
 
 def _load_config_if_present(path: Path) -> AppConfig | None:
-    from app.core.config_switch import load_config
+    from app.core.config import load_config
 
     return load_config(path) if Path(path).is_file() else None
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.core.config_switch import DEFAULT_CONFIG, load_config
+from app.core.config import DEFAULT_CONFIG, load_config
 from app.core.credentials import CredentialStore, KeyringStore
 from app.core.dsn import Target, parse_dsn
 from app.core.errors import BadInput, MigrateError

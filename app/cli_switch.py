@@ -12,18 +12,11 @@ import getpass
 import sys
 from pathlib import Path
 
-from app.core.config_switch import (
-    DEFAULT_CONFIG,
-    AppConfig,
-    apply_switch,
-    create_from_example,
-    load_config,
-    plan_switch,
-    switch_guard,
-)
+from app.core.config import DEFAULT_CONFIG, AppConfig, create_from_example, load_config
 from app.core.credentials import KeyringStore, lookup_for_connect
 from app.core.dsn import Target, mask_dsn, parse_dsn
 from app.core.errors import BadInput, MigrateError, Refused
+from app.core.switch import apply_switch, plan_switch, switch_guard
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

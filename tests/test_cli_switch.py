@@ -115,7 +115,7 @@ def url_of(target_db: TargetDb) -> str:
 
 
 def load_dsn(config: Path) -> str | None:
-    from app.core.config_switch import load_config
+    from app.core.config import load_config
 
     return load_config(config).postgres_dsn
 

@@ -14,17 +14,11 @@ from conftest import CANARY_PASSWORD, TargetDb
 from psycopg import sql
 
 from app.core import atomic_file
-from app.core.config_switch import (
-    apply_switch,
-    create_from_example,
-    example_config_path,
-    load_config,
-    plan_switch,
-    switch_guard,
-)
+from app.core.config import create_from_example, example_config_path, load_config
 from app.core.credentials import MemoryStore, lookup_for_connect
 from app.core.dsn import parse_dsn
 from app.core.errors import BadInput, ConnectFailed, Refused
+from app.core.switch import apply_switch, plan_switch, switch_guard
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "user" / "config.example.toml"
 TARGET = parse_dsn(f"postgresql://alice:{CANARY_PASSWORD}@db.example:5433/ailt?sslmode=require")

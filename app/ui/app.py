@@ -18,7 +18,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from app.core.config_switch import AppConfig, load_config
+from app.core.config import AppConfig, load_config
 from app.core.credentials import CredentialStore
 from app.core.errors import MigrateError
 from app.core.migrate import DEFAULT_BATCH_SIZE

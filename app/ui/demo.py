@@ -18,7 +18,7 @@ from types import TracebackType
 
 import tomlkit
 
-from app.core.config_switch import example_config_path
+from app.core.config import example_config_path
 from app.core.credentials import MemoryStore
 from app.sample.embedded_server import EmbeddedPostgres
 from app.sample.generator import generate

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from app.core.config_switch import SwitchPlan
     from app.core.dsn import Target
     from app.core.migrate import Result
     from app.core.plan import Plan
     from app.core.rollback import ClearPlan
     from app.core.source import SourceInfo
     from app.core.spot_check import Sample
+    from app.core.switch import SwitchPlan
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 import tomlkit
 from textual.widgets import Input
 
-from app.core.config_switch import example_config_path
+from app.core.config import example_config_path
 from app.core.credentials import MemoryStore
 from app.sample.generator import generate
 from app.ui.app import WizardApp, make_app

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from app.core.config_switch import load_config
+from app.core.config import load_config
 from app.ui.app import WizardApp
 from app.ui.screens.execute import ExecuteScreen
 from tests.conftest import CANARY_PASSWORD, TargetDb

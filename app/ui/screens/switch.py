@@ -12,16 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Label, RadioButton, RadioSet, Static
 
-from app.core.config_switch import (
-    Backend,
-    SwitchPlan,
-    apply_switch,
-    create_from_example,
-    plan_switch,
-    switch_guard,
-)
+from app.core.config import create_from_example
 from app.core.credentials import lookup_for_connect, pgpass_path, write_pgpass
 from app.core.dsn import Target
+from app.core.switch import Backend, SwitchPlan, apply_switch, plan_switch, switch_guard
 from app.ui import formatting
 from app.ui.jobs import describe
 from app.ui.messages import SwitchApplied, SwitchPreviewed
