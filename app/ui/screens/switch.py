@@ -13,8 +13,9 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Label, RadioButton, RadioSet, Static
 
 from app.core.config import create_from_example
-from app.core.credentials import lookup_for_connect, pgpass_path, write_pgpass
+from app.core.credentials import lookup_for_connect
 from app.core.dsn import Target
+from app.core.pgpass import pgpass_path, write_pgpass
 from app.core.switch import Backend, SwitchPlan, apply_switch, plan_switch, switch_guard
 from app.ui import formatting
 from app.ui.jobs import describe
