@@ -13,10 +13,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
-from app.core.connect import check_connection, create_database
+from app.core.connect import PasswordSource, check_connection, create_database
 from app.core.credentials import KeyringStore, lookup_for_connect
 from app.core.dsn import Target
-from app.core.errors import ConnectFailed, MigrateError
+from app.core.errors import ConnectFailed, ConnectKind, MigrateError
 from app.ui.jobs import describe
 from app.ui.messages import ConnectionTested, DatabaseCreated, PasswordSaved, StoreStatus
 from app.ui.screens.base import WizardScreen
@@ -32,11 +32,11 @@ from app.ui.target_form import (
 from app.ui.widgets.status_line import StatusLine
 
 SOURCE_NAMES = {
-    "dsn": "the password field",
-    "libpq": "PGPASSWORD or ~/.pgpass",
-    "keyring": "the system keyring",
-    "prompt": "the prompt",
-    "none": "none needed",
+    PasswordSource.DSN: "the password field",
+    PasswordSource.LIBPQ: "PGPASSWORD or ~/.pgpass",
+    PasswordSource.KEYRING: "the system keyring",
+    PasswordSource.PROMPT: "the prompt",
+    PasswordSource.NONE: "none needed",
 }
 
 
@@ -226,7 +226,8 @@ class TargetScreen(WizardScreen):
         except ConnectFailed as exc:
             message = ConnectionTested(target, error=str(exc), kind=exc.kind)
         except Exception as exc:
-            message = ConnectionTested(target, error=describe(exc, target.secrets()), kind="other")
+            error = describe(exc, target.secrets())
+            message = ConnectionTested(target, error=error, kind=ConnectKind.OTHER)
         finally:
             self.post_message(message)
 
@@ -242,8 +243,8 @@ class TargetScreen(WizardScreen):
             return
         state = self.wizard.state
         state.target, state.server_version = target, message.server_version
-        state.password_source = message.password_source or "none"
-        source = SOURCE_NAMES.get(state.password_source, state.password_source)
+        state.password_source = message.password_source or PasswordSource.NONE
+        source = SOURCE_NAMES[state.password_source]
         status.show(
             f"Connected: PostgreSQL {message.server_version} at {target.key} (password: {source}).",
             "ok",
@@ -252,13 +253,13 @@ class TargetScreen(WizardScreen):
             self._advance_after_test = False
             self._advance()
 
-    def _offer_fix(self, kind: str | None, target: Target | None) -> None:
+    def _offer_fix(self, kind: ConnectKind | None, target: Target | None) -> None:
         create = self.query_one("#create-db", Button)
-        create.display = kind == "no_database" and target is not None
+        create.display = kind == ConnectKind.NO_DATABASE and target is not None
         if create.display and target is not None:
             create.label = f"Create database {target.dbname}"
             create.focus()
-        elif kind in ("auth", "no_password"):
+        elif kind in (ConnectKind.AUTH, ConnectKind.NO_PASSWORD):
             self.query_one("#password", Input).focus()
 
     @on(Button.Pressed, "#create-db")
@@ -352,7 +353,7 @@ class TargetScreen(WizardScreen):
             and target.password
             and remember.value
             and not remember.disabled
-            and state.password_source == "dsn"
+            and state.password_source == PasswordSource.DSN
         ):
             self._save_password(target, target.password)
         self.wizard.advance(self.STEP)
