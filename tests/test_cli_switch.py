@@ -1,8 +1,4 @@
-"""``ailt-migrate switch`` and ``ailt-migrate credentials``, run in-process through their parsers.
-
-app/cli.py registers these sub-commands later; until then a parser is built here with each
-module's ``add_parser``, exactly as the lead will.
-"""
+"""``ailt-migrate switch`` and ``ailt-migrate credentials``, run in-process."""
 
 from __future__ import annotations
 
@@ -15,7 +11,8 @@ from conftest import CANARY_PASSWORD, TargetDb
 from keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
 from test_config_switch import EXAMPLE, fill_target, make_sqlite
 
-from app import cli_credentials, cli_switch
+from app.cli import credentials as cli_credentials
+from app.cli import switch as cli_switch
 from app.core.credentials import KeyringStore
 from app.core.dsn import parse_dsn
 

@@ -2,7 +2,7 @@
 
 Prints the change as a unified diff; only ``--yes`` writes it (backup first, atomic replace).
 Switching to PostgreSQL is refused while the target does not hold the migrated data, unless
-``--force``. Register with ``app.cli_switch.add_parser(subparsers)``; the handler is :func:`run`.
+``--force``. Register with ``app.cli.switch.add_parser(subparsers)``; the handler is :func:`run`.
 """
 
 from __future__ import annotations

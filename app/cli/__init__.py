@@ -85,10 +85,10 @@ def _add_rollback(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
-    from app import cli_credentials, cli_switch
+    from app.cli import credentials, switch
 
-    cli_switch.add_parser(sub)
-    cli_credentials.add_parser(sub)
+    switch.add_parser(sub)
+    credentials.add_parser(sub)
 
 
 def _positive_int(text: str) -> int:
@@ -200,7 +200,7 @@ def _prompt_password(target: Target) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from app.cli_output import render_plan, render_result
+    from app.cli.output import render_plan, render_result
     from app.core.migrate import check_executable, dry_run, execute
     from app.core.report import plan_to_dict, result_to_dict
 
@@ -222,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
         if not args.json:
             print("\nDry run only: nothing was written. Add --execute to migrate.")
         return ExitCode.OK
-    from app.cli_progress import TerminalProgress
+    from app.cli.progress import TerminalProgress
 
     with _cancel_on_sigint() as cancelled:
         progress = TerminalProgress(0)

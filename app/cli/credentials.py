@@ -1,7 +1,7 @@
 """``ailt-migrate credentials status|forget``: the password saved in the system keyring.
 
 ``status`` says whether one is saved for the connection (never what it is); ``forget`` removes
-it. Register with ``app.cli_credentials.add_parser(subparsers)``; the handler is :func:`run`.
+it. Register with ``app.cli.credentials.add_parser(subparsers)``; the handler is :func:`run`.
 """
 
 from __future__ import annotations
