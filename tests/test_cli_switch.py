@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -11,26 +10,16 @@ from conftest import CANARY_PASSWORD, TargetDb
 from keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
 from test_config_switch import EXAMPLE, fill_target, make_sqlite
 
-from app.cli import credentials as cli_credentials
-from app.cli import switch as cli_switch
+from app.cli import main
 from app.core.credentials import KeyringStore
 from app.core.dsn import parse_dsn
 
 __all__ = ["fail_keyring", "memory_keyring"]
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="ailt-migrate")
-    sub = root.add_subparsers(dest="command", required=True)
-    cli_switch.add_parser(sub)
-    cli_credentials.add_parser(sub)
-    return root
-
-
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run one command; return (status, stdout, stderr) and check the password never shows."""
-    args = parser().parse_args(argv)
-    status = args.handler(args)
+    status = main(list(argv))
     out, err = capsys.readouterr()
     assert CANARY_PASSWORD not in out + err
     return status, out, err
