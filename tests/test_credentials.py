@@ -26,6 +26,7 @@ from keyring_helpers import (
 from app.core.connect import connect
 from app.core.credentials import (
     SERVICE,
+    CredentialStore,
     KeyringStore,
     KeyringUnavailable,
     MemoryStore,
@@ -225,3 +226,14 @@ def test_real_secret_service(tmp_path: Path) -> None:
     assert result["forget"] is True
     assert result["after"] is None
     assert result["forget_again"] is False
+
+
+def test_every_store_answers_status_and_where() -> None:
+    """The wizard asks any CredentialStore these; neither store needs a type check."""
+    memory: CredentialStore = MemoryStore()
+    assert memory.status() == (True, "The password is kept in memory for this run only.")
+    assert memory.where == "in memory for this run only"
+    keyring_store: CredentialStore = KeyringStore()
+    usable, sentence = keyring_store.status()  # the Null backend in the tests: unusable
+    assert not usable and sentence.startswith("No keyring backend is available")
+    assert keyring_store.where == "in the system keyring"

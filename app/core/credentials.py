@@ -60,6 +60,15 @@ class CredentialStore(Protocol):
         """Remove the password; False when none was saved."""
         ...
 
+    def status(self) -> tuple[bool, str]:
+        """Whether saving works here, and one sentence saying where passwords go (never raises)."""
+        ...
+
+    @property
+    def where(self) -> str:
+        """Where a saved password is kept, for "The password ... is kept {where}."."""
+        ...
+
 
 class MemoryStore:
     """A store that forgets at exit: the fallback when the keyring is unavailable."""
@@ -78,6 +87,15 @@ class MemoryStore:
     def delete(self, target: Target) -> bool:
         """Forget the password; False when none was kept."""
         return self._passwords.pop(target.key, None) is not None
+
+    def status(self) -> tuple[bool, str]:
+        """Always usable: it only lives as long as the process."""
+        return True, "The password is kept in memory for this run only."
+
+    @property
+    def where(self) -> str:
+        """In memory, for this run only."""
+        return "in memory for this run only"
 
 
 class KeyringStore:
@@ -121,6 +139,11 @@ class KeyringStore:
             return True
 
         return bool(self._call(forget))
+
+    @property
+    def where(self) -> str:
+        """In the system keyring."""
+        return "in the system keyring"
 
     def status(self) -> tuple[bool, str]:
         """Whether this store's backend is usable, and a sentence naming it."""

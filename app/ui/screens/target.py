@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from app.core.connect import PasswordSource, check_connection, create_database
-from app.core.credentials import KeyringStore, lookup_for_connect
+from app.core.credentials import lookup_for_connect
 from app.core.dsn import Target
 from app.core.errors import ConnectFailed, ConnectKind, MigrateError
 from app.ui.jobs import describe
@@ -291,13 +291,10 @@ class TargetScreen(WizardScreen):
 
     @work(thread=True, exit_on_error=False, group="keyring")
     def _check_store(self) -> None:
-        store = self.wizard.deps.credential_store
-        status = getattr(store, "status", None)
         usable, sentence = True, "The password is kept in memory for this run only."
         try:
-            if callable(status):
-                usable, sentence = status()
-        except Exception as exc:
+            usable, sentence = self.wizard.deps.credential_store.status()
+        except Exception as exc:  # a store of someone else's making; never a traceback
             usable, sentence = False, describe(exc)
         finally:
             self.post_message(StoreStatus(usable, sentence))
@@ -316,12 +313,7 @@ class TargetScreen(WizardScreen):
         store = self.wizard.deps.credential_store
         try:
             store.set(target, password)
-            where = (
-                "in the system keyring"
-                if isinstance(store, KeyringStore)
-                else "in memory for this run only"
-            )
-            message = PasswordSaved(f"The password for {target.key} is kept {where}.")
+            message = PasswordSaved(f"The password for {target.key} is kept {store.where}.")
         except Exception as exc:
             message = PasswordSaved(error=describe(exc, [password]))
         finally:
