@@ -17,9 +17,9 @@ from textual.screen import Screen
 
 from app.core.credentials import MemoryStore
 from app.ui.app import WizardApp, make_app
+from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.messages import MigrationProgress, SwitchPreviewed
 from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.confirm_dialog import ConfirmDialog
 from app.ui.screens.done import DoneScreen
 from app.ui.screens.dry_run import DryRunScreen
 from app.ui.screens.execute import ExecuteScreen

@@ -15,10 +15,10 @@ from textual.widgets import Button, DataTable, Input, Label
 from app.core.source import SourceInfo, inspect_source
 from app.core.source_check import Fitness, check_source
 from app.ui import formatting
+from app.ui.dialogs.file_picker import FilePicker
 from app.ui.jobs import describe
 from app.ui.messages import SourceInspected
 from app.ui.screens.base import WizardScreen
-from app.ui.screens.file_picker import FilePicker
 from app.ui.widgets import cells
 from app.ui.widgets.status_line import StatusLine
 

@@ -18,10 +18,10 @@ from app.core.dsn import Target
 from app.core.pgpass import pgpass_path, write_pgpass
 from app.core.switch import Backend, SwitchPlan, apply_switch, plan_switch, switch_guard
 from app.ui import formatting
+from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import describe
 from app.ui.messages import SwitchApplied, SwitchPreviewed
 from app.ui.screens.base import WizardScreen
-from app.ui.screens.confirm_dialog import ConfirmDialog
 from app.ui.widgets.diff_view import DiffView
 from app.ui.widgets.nav_bar import NavBar
 from app.ui.widgets.status_line import StatusLine
