@@ -6,13 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CANARY_PASSWORD, TargetDb
-from keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
-from test_config_switch import EXAMPLE, fill_target, make_sqlite
 
 from app.cli import main
 from app.core.credentials import KeyringStore
 from app.core.dsn import parse_dsn
+from tests.keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
+from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.test_config_switch import EXAMPLE, fill_target, make_sqlite
 
 __all__ = ["fail_keyring", "memory_keyring"]
 

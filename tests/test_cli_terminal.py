@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import CANARY_PASSWORD, TargetDb
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 
 def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:

@@ -10,7 +10,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import CANARY_PASSWORD, TargetDb
 from psycopg import sql
 
 from app.core import atomic_file
@@ -19,6 +18,7 @@ from app.core.credentials import MemoryStore, lookup_for_connect
 from app.core.dsn import parse_dsn
 from app.core.errors import BadInput, ConnectFailed, Refused
 from app.core.switch import apply_switch, plan_switch, switch_guard
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "user" / "config.example.toml"
 TARGET = parse_dsn(f"postgresql://alice:{CANARY_PASSWORD}@db.example:5433/ailt?sslmode=require")

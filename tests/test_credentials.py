@@ -12,16 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CANARY_PASSWORD, TargetDb
-from keyring_helpers import (
-    HangingKeyring,
-    MemoryKeyring,
-    exploding_keyring,
-    fail_keyring,
-    hanging_keyring,
-    memory_keyring,
-    null_keyring,
-)
 
 from app.core.connect import connect
 from app.core.credentials import (
@@ -35,6 +25,16 @@ from app.core.credentials import (
 )
 from app.core.dsn import parse_dsn
 from app.core.errors import ExitCode
+from tests.keyring_helpers import (
+    HangingKeyring,
+    MemoryKeyring,
+    exploding_keyring,
+    fail_keyring,
+    hanging_keyring,
+    memory_keyring,
+    null_keyring,
+)
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 __all__ = [
     "exploding_keyring",

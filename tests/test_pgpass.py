@@ -8,12 +8,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import CANARY_PASSWORD, TargetDb
 
 from app.core.connect import connect
 from app.core.dsn import Target, parse_dsn
 from app.core.errors import BadInput
 from app.core.pgpass import pgpass_fields, write_pgpass
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 TARGET = parse_dsn("postgresql://alice@db.example:5433/ailt")
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from helpers import sample_db
-
 from app.core.ailt_schema import create_sqlite_schema_sql
 from app.core.source import inspect_source
 from app.core.source_check import Fitness, check_source
+from tests.helpers import sample_db
 
 
 def test_ai_log_trail_file_is_usable(tmp_path: Path) -> None:

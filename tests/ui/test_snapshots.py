@@ -27,8 +27,7 @@ from app.ui.screens.switch import SwitchScreen
 from app.ui.screens.verify import VerifyScreen
 from app.ui.widgets.status_line import StatusLine
 from tests.ui import fixed_data
-from tests.ui.conftest import SIZE, write_config
-from tests.ui.helpers import screen_text, wait_for
+from tests.ui.helpers import SIZE, screen_text, wait_for, write_config
 
 Snap = Callable[..., bool]
 RunBefore = Callable[[Pilot[int]], Awaitable[None]]
