@@ -17,7 +17,7 @@ from app.core.config import DEFAULT_CONFIG, AppConfig, create_from_example, load
 from app.core.credentials import KeyringStore, lookup_for_connect
 from app.core.dsn import Target, mask_dsn
 from app.core.errors import Refused
-from app.core.switch import apply_switch, plan_switch, switch_guard
+from app.core.switch import SwitchPlan, apply_switch, preview_switch
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -57,14 +57,30 @@ def handle(args: argparse.Namespace) -> int:
     _ensure_config(path, args.yes)
     config = load_config(path)
     target = _target(args, config)
-    plan = plan_switch(path, args.to, target)
+    sqlite_path: Path = args.sqlite or config.sqlite_path
+
+    def show(plan: SwitchPlan) -> bool:
+        if not plan.changed:
+            where = f" at {mask_dsn(config.postgres_dsn or '')}" if args.to == "postgres" else ""
+            print(f"{path} already uses {args.to}{where}: nothing to change.")
+            return False
+        print(plan.diff, end="")
+        return not args.force
+
+    preview = preview_switch(
+        path,
+        args.to,
+        target,
+        sqlite_path,
+        lookup_for_connect(KeyringStore()),
+        prompt=_tty_prompt if sys.stdin.isatty() else None,
+        show_plan=show,
+    )
+    plan = preview.plan
     if not plan.changed:
-        where = f" at {mask_dsn(config.postgres_dsn or '')}" if args.to == "postgres" else ""
-        print(f"{path} already uses {args.to}{where}: nothing to change.")
         return 0
-    print(plan.diff, end="")
-    if target is not None and not args.force:
-        _guard(args.sqlite or config.sqlite_path, target)
+    if preview.checked and target is not None:
+        _guard(preview.mismatches, sqlite_path, target)
     if not args.yes:
         print(f"Nothing was written: run the same command with --yes to apply this to {path}.")
         return 0
@@ -109,11 +125,8 @@ def _target(args: argparse.Namespace, config: AppConfig) -> Target | None:
     return resolve_inputs(args, config, no_dsn=no_dsn, warn_password=False).target
 
 
-def _guard(sqlite_path: Path, target: Target) -> None:
-    """Refuse (exit 3) unless the target's row counts match the SQLite file's."""
-    lookup = lookup_for_connect(KeyringStore())
-    prompt = _tty_prompt if sys.stdin.isatty() else None
-    mismatches = switch_guard(sqlite_path, target, lookup, prompt=prompt)
+def _guard(mismatches: list[str], sqlite_path: Path, target: Target) -> None:
+    """Refuse (exit 3) unless the target's row counts matched the SQLite file's."""
     if not mismatches:
         print(f"The target {target.key} holds the same row counts as {sqlite_path}.")
         return

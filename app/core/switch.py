@@ -250,6 +250,39 @@ def switch_guard(
         connected.conn.close()
 
 
+@dataclass(frozen=True)
+class SwitchPreview:
+    """What the user reviews before a switch: the plan (with its diff) and the guard's answer."""
+
+    plan: SwitchPlan
+    mismatches: list[str]  # one sentence per table that differs; empty when all match
+    checked: bool  # whether the guard ran (only towards postgres, with a target and a file)
+
+
+def preview_switch(
+    path: Path,
+    to: Backend,
+    target: Target | None,
+    sqlite_path: Path | None,
+    keyring_lookup: PasswordLookup | None = None,
+    *,
+    prompt: PasswordLookup | None = None,
+    show_plan: Callable[[SwitchPlan], bool] | None = None,
+) -> SwitchPreview:
+    """Plan the switch, then check that the target holds the SQLite file's rows.
+
+    The wizard and the command line both call this. ``show_plan`` sees the plan before the guard
+    connects (the command line prints the diff first, so a password prompt follows it) and
+    returns whether the guard should run at all.
+    """
+    plan = plan_switch(path, to, target if to == "postgres" else None)
+    wanted = show_plan(plan) if show_plan is not None else True
+    if not (wanted and to == "postgres" and target is not None and sqlite_path is not None):
+        return SwitchPreview(plan, [], checked=False)
+    mismatches = switch_guard(sqlite_path, target, keyring_lookup, prompt=prompt)
+    return SwitchPreview(plan, mismatches, checked=True)
+
+
 def _mismatch(table: str, source_rows: int, target_rows: int | None) -> str:
     if target_rows is None:
         return f"Table {table} is missing in the target ({source_rows} rows in the SQLite file)."
