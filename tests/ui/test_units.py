@@ -11,7 +11,7 @@ from app.ui import formatting
 from app.ui.jobs import ProgressThrottle, describe
 from app.ui.paths import assets_dir, stylesheet
 from app.ui.progress_model import ProgressModel
-from app.ui.target_form import dsn_text, fields_of, split_password, with_field
+from app.ui.widgets.connection_form import dsn_text, fields_of, split_password, with_field
 
 
 def test_assets_from_checkout() -> None:

@@ -20,7 +20,7 @@ from app.core.errors import ConnectFailed, ConnectKind, MigrateError
 from app.ui.jobs import describe
 from app.ui.messages import ConnectionTested, DatabaseCreated, PasswordSaved, StoreStatus
 from app.ui.screens.base import WizardScreen
-from app.ui.target_form import (
+from app.ui.widgets.connection_form import (
     SSL_MODES,
     build_target,
     dsn_text,
