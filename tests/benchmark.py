@@ -84,8 +84,8 @@ from psycopg.conninfo import make_conninfo
 
 try:
     from app.core.errors import MigrateError
-    from app.core.generator import generate, parse_size
-    from app.embedded_server import EmbeddedPostgres
+    from app.sample.embedded_server import EmbeddedPostgres
+    from app.sample.generator import generate, parse_size
 except ImportError as _exc:  # pragma: no cover - only when the project is not installed
     sys.exit(f"benchmark: cannot import the project ({_exc}); run it with the project's "
              "virtualenv after `pip install -e '.[test]'`.")

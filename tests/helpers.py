@@ -13,8 +13,8 @@ import psycopg
 from psycopg import sql
 
 from app.core.ailt_schema import create_sqlite_schema_sql
-from app.core.generator import generate
 from app.core.values import parse_sqlite_timestamp
+from app.sample.generator import generate
 
 
 def sample_db(tmp_path: Path, *, sessions: int = 3, older: bool = False,

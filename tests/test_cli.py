@@ -15,8 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import CANARY_PASSWORD, TargetDb
-from helpers import empty_ailt_db, sample_db
+
+from tests.helpers import empty_ailt_db, sample_db
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 REQUIRED_JSON_KEYS = {"source", "target", "executed", "verified", "problems", "elapsed_s"}
 
@@ -152,7 +153,8 @@ def test_user_without_create_rights_is_refused(tmp_path: Path, target_db: Target
 
 
 def test_defaults_come_from_the_config(tmp_path: Path, target_db: TargetDb) -> None:
-    sample_db(tmp_path / "reports" if (tmp_path / "reports").mkdir() is None else tmp_path)
+    (tmp_path / "reports").mkdir()
+    sample_db(tmp_path / "reports")
     (tmp_path / "user").mkdir()
     (tmp_path / "user" / "config.toml").write_text(
         '[ingest]\ndb_path = "reports/session_data.sqlite"\n\n'
@@ -177,7 +179,7 @@ def _wait_for_copy(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
 
 def _start_execute(tmp_path: Path, target_db: TargetDb) -> subprocess.Popen[str]:
     db = tmp_path / "big.sqlite"
-    from app.core.generator import generate
+    from app.sample.generator import generate
     generate(db, target_bytes=40_000_000, seed=3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(HOME=str(tmp_path), PGPASSWORD=CANARY_PASSWORD,

@@ -1,39 +1,25 @@
-"""``ailt-migrate switch`` and ``ailt-migrate credentials``, run in-process through their parsers.
-
-app/cli.py registers these sub-commands later; until then a parser is built here with each
-module's ``add_parser``, exactly as the lead will.
-"""
+"""``ailt-migrate switch`` and ``ailt-migrate credentials``, run in-process."""
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CANARY_PASSWORD, TargetDb
-from keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
-from test_config_switch import EXAMPLE, fill_target, make_sqlite
 
-from app import cli_credentials, cli_switch
+from app.cli import main
 from app.core.credentials import KeyringStore
 from app.core.dsn import parse_dsn
+from tests.keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
+from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.test_config_switch import EXAMPLE, fill_target, make_sqlite
 
 __all__ = ["fail_keyring", "memory_keyring"]
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="ailt-migrate")
-    sub = root.add_subparsers(dest="command", required=True)
-    cli_switch.add_parser(sub)
-    cli_credentials.add_parser(sub)
-    return root
-
-
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run one command; return (status, stdout, stderr) and check the password never shows."""
-    args = parser().parse_args(argv)
-    status = args.handler(args)
+    status = main(list(argv))
     out, err = capsys.readouterr()
     assert CANARY_PASSWORD not in out + err
     return status, out, err
@@ -115,7 +101,7 @@ def url_of(target_db: TargetDb) -> str:
 
 
 def load_dsn(config: Path) -> str | None:
-    from app.core.config_switch import load_config
+    from app.core.config import load_config
 
     return load_config(config).postgres_dsn
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import CANARY_PASSWORD, TargetDb
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 
 def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:
@@ -31,7 +31,7 @@ def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:
 
 def test_prompt_and_progress_on_a_terminal(tmp_path: Path, target_db: TargetDb) -> None:
     db = tmp_path / "big.sqlite"
-    from app.core.generator import generate
+    from app.sample.generator import generate
     generate(db, target_bytes=15_000_000, seed=5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(HOME=str(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")

@@ -10,21 +10,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import CANARY_PASSWORD, TargetDb
 from psycopg import sql
 
 from app.core import atomic_file
-from app.core.config_switch import (
-    apply_switch,
-    create_from_example,
-    example_config_path,
-    load_config,
-    plan_switch,
-    switch_guard,
-)
+from app.core.config import create_from_example, example_config_path, load_config
 from app.core.credentials import MemoryStore, lookup_for_connect
 from app.core.dsn import parse_dsn
 from app.core.errors import BadInput, ConnectFailed, Refused
+from app.core.switch import SwitchPlan, apply_switch, plan_switch, preview_switch, switch_guard
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "user" / "config.example.toml"
 TARGET = parse_dsn(f"postgresql://alice:{CANARY_PASSWORD}@db.example:5433/ailt?sslmode=require")
@@ -336,3 +330,32 @@ def test_switch_guard(target_db: TargetDb, tmp_path: Path, monkeypatch: pytest.M
         switch_guard(source, target)  # no password anywhere
     assert err.value.exit_code == 4
     assert CANARY_PASSWORD not in str(err.value)
+
+
+def test_preview_switch_plans_then_guards(
+    config: Path, target_db: TargetDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one preview the wizard and the command line share: plan first, then the guard."""
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+    source = make_sqlite(tmp_path / "s.sqlite", files=1, sessions=1)
+    target = parse_dsn(target_db.conninfo)
+    store = MemoryStore()
+    store.set(target, CANARY_PASSWORD)
+    lookup = lookup_for_connect(store)
+    to_sqlite = preview_switch(config, "sqlite", target, source, lookup)
+    assert not to_sqlite.checked and to_sqlite.mismatches == []
+    seen: list[bool] = []
+
+    def show(plan: SwitchPlan) -> bool:
+        seen.append(plan.changed)
+        return False  # e.g. --force: no guard
+
+    skipped = preview_switch(config, "postgres", target, source, lookup, show_plan=show)
+    assert seen == [True] and not skipped.checked
+    guarded = preview_switch(config, "postgres", target, source, lookup)
+    assert guarded.checked and guarded.plan.changed
+    assert guarded.mismatches == [
+        "Table files is missing in the target (1 rows in the SQLite file).",
+        "Table sessions is missing in the target (1 rows in the SQLite file).",
+    ]

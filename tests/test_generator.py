@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.core.ailt_schema import KNOWN_TABLES, OLDER_TABLES, create_sqlite_schema_sql
-from app.core.generator import EXTRA_TABLES_SQL, GeneratedStats, generate, main, parse_size
+from app.sample.generator import EXTRA_TABLES_SQL, GeneratedStats, generate, main, parse_size
 
 KNOWN_NAMES = {t.name for t in KNOWN_TABLES}
 
@@ -358,3 +358,15 @@ def test_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with _connect(other) as conn:
         assert conn.execute("SELECT count(*) FROM files").fetchone()[0] == 2
         assert "redactions" in _tables(conn)
+
+
+def test_python_dash_m_app_sample(tmp_path: Path) -> None:
+    """``python -m app.sample`` is the generator's command line."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "m.sqlite"
+    done = subprocess.run([sys.executable, "-m", "app.sample", str(out), "--sessions", "1"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert out.is_file()

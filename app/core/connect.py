@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import psycopg
 from psycopg.conninfo import make_conninfo
 
 from app.core.dsn import Target, scrub
-from app.core.errors import ConnectFailed
+from app.core.errors import ConnectFailed, ConnectKind
 
 PasswordLookup = Callable[[Target], str | None]
 
@@ -28,13 +29,23 @@ SESSION_SETUP = (
 )
 
 
+class PasswordSource(StrEnum):
+    """Where the password that worked came from (reports show the value)."""
+
+    DSN = "dsn"  # the DSN or the wizard's password field
+    LIBPQ = "libpq"  # PGPASSWORD or the password file
+    KEYRING = "keyring"  # the entry the wizard saved
+    PROMPT = "prompt"  # typed at the hidden prompt
+    NONE = "none"  # the server asked for none (trust, peer) or libpq found it unseen
+
+
 @dataclass
 class Connected:
     """An open connection and where its password came from."""
 
     conn: psycopg.Connection
     target: Target  # carries the password that worked (None when libpq found it itself)
-    password_source: str  # "dsn" | "libpq" | "keyring" | "prompt" | "none"
+    password_source: PasswordSource
     server_version: str = field(init=False)  # e.g. "18.0"; still readable after conn closes
 
     def __post_init__(self) -> None:
@@ -51,31 +62,33 @@ def connect(
 ) -> Connected:
     """Connect, trying each password source in turn; raise :class:`ConnectFailed`."""
     if target.password is not None:
-        return Connected(_open(target, autocommit, timeout_s), target, "dsn")
+        return Connected(_open(target, autocommit, timeout_s), target, PasswordSource.DSN)
     try:
         return Connected(_open(target, autocommit, timeout_s), target, _libpq_source(target))
     except ConnectFailed as exc:
-        if exc.kind not in ("no_password", "auth"):
+        if exc.kind not in (ConnectKind.NO_PASSWORD, ConnectKind.AUTH):
             raise
         first_error = exc
-    for source, lookup in (("keyring", keyring_lookup), ("prompt", prompt)):
+    attempts = ((PasswordSource.KEYRING, keyring_lookup), (PasswordSource.PROMPT, prompt))
+    for source, lookup in attempts:
         password = lookup(target) if lookup else None
         if password:
             with_pw = target.with_password(password)
             try:
                 return Connected(_open(with_pw, autocommit, timeout_s), with_pw, source)
             except ConnectFailed as exc:
-                if exc.kind != "auth":
+                if exc.kind != ConnectKind.AUTH:
                     raise
                 first_error = exc
     raise first_error
 
 
-def _libpq_source(target: Target) -> str:
+def _libpq_source(target: Target) -> PasswordSource:
     """Name the source libpq used when we gave it no password (best effort, for reports)."""
     import os
 
-    return "libpq" if os.environ.get("PGPASSWORD") or _has_passfile(target) else "none"
+    found = os.environ.get("PGPASSWORD") or _has_passfile(target)
+    return PasswordSource.LIBPQ if found else PasswordSource.NONE
 
 
 def _has_passfile(target: Target) -> bool:
@@ -120,36 +133,37 @@ def classify(exc: BaseException, target: Target) -> ConnectFailed:
     if "no password supplied" in low:
         return ConnectFailed(
             f"{target.user} needs a password on {where}: enter it, or set PGPASSWORD, "
-            "or add it to ~/.pgpass.", "no_password")
+            "or add it to ~/.pgpass.", ConnectKind.NO_PASSWORD)
     if "password authentication failed" in low or "authentication failed" in low:
         return ConnectFailed(
             f"The password for {target.user} was rejected by {target.host}:{target.port}: "
-            "check it and try again.", "auth")
+            "check it and try again.", ConnectKind.AUTH)
     if "does not exist" in low and "database" in low:
         return ConnectFailed(
             f"Database {target.dbname!r} does not exist on {target.host}:{target.port}: "
-            "create it (createdb) or choose another database.", "no_database")
+            "create it (createdb) or choose another database.", ConnectKind.NO_DATABASE)
     if "role" in low and "does not exist" in low:
         return ConnectFailed(
             f"Role {target.user!r} does not exist on {target.host}:{target.port}: "
-            "check the user name.", "auth")
+            "check the user name.", ConnectKind.AUTH)
     if "ssl" in low and ("required" in low or "no encryption" in low or "not support" in low):
         return ConnectFailed(
             f"{target.host}:{target.port} and the connection disagree on SSL: "
-            "try sslmode=require (or sslmode=disable for a local server).", "ssl_required")
+            "try sslmode=require (or sslmode=disable for a local server).",
+            ConnectKind.SSL_REQUIRED)
     if "permission denied" in low:
         return ConnectFailed(
             f"{target.user} may not connect to {target.dbname!r}: "
-            "ask the database owner to GRANT CONNECT.", "permission")
+            "ask the database owner to GRANT CONNECT.", ConnectKind.PERMISSION)
     unreachable = ("connection refused", "could not translate host name", "timeout expired",
                    "no such file or directory", "network is unreachable", "no route to host",
                    "could not connect", "name or service not known", "connection timed out")
     if any(u in low for u in unreachable):
         return ConnectFailed(
             f"Cannot reach PostgreSQL at {target.host}:{target.port}: check the host and port, "
-            "and that the server is running and accepts connections.", "unreachable")
+            "and that the server is running and accepts connections.", ConnectKind.UNREACHABLE)
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return ConnectFailed(f"Cannot connect to {where}: {first_line}.", "other")
+    return ConnectFailed(f"Cannot connect to {where}: {first_line}.", ConnectKind.OTHER)
 
 
 def check_connection(target: Target, keyring_lookup: PasswordLookup | None = None) -> Connected:
@@ -168,7 +182,8 @@ def create_database(target: Target, keyring_lookup: PasswordLookup | None = None
     except psycopg.errors.InsufficientPrivilege:
         raise ConnectFailed(
             f"{target.user} may not create databases: ask an administrator to run "
-            f"CREATE DATABASE {target.dbname} OWNER {target.user}.", "permission") from None
+            f"CREATE DATABASE {target.dbname} OWNER {target.user}.",
+            ConnectKind.PERMISSION) from None
     except psycopg.Error as exc:
         raise classify(exc, target) from None
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class ExitCode(IntEnum):
@@ -38,15 +38,27 @@ class Refused(MigrateError):
     exit_code = ExitCode.REFUSED
 
 
+class ConnectKind(StrEnum):
+    """Why a connection failed: the wizard offers a fix for some (a password, creating the db)."""
+
+    UNREACHABLE = "unreachable"  # no server answers at host:port (or the socket)
+    NO_PASSWORD = "no_password"  # the server wants a password and none was found
+    AUTH = "auth"  # the password (or the role) was rejected
+    NO_DATABASE = "no_database"  # the server answers, the database does not exist
+    SSL_REQUIRED = "ssl_required"  # client and server disagree on SSL
+    PERMISSION = "permission"  # connected, but not allowed (CONNECT, CREATE DATABASE)
+    LOST = "lost"  # the connection broke during the migration (nothing committed)
+    OTHER = "other"  # anything libpq said that is none of the above
+
+
 class ConnectFailed(MigrateError):
     """Cannot reach, authenticate to, or use the PostgreSQL server."""
 
     exit_code = ExitCode.CONNECT
 
-    def __init__(self, message: str, kind: str = "other") -> None:
+    def __init__(self, message: str, kind: ConnectKind | str = ConnectKind.OTHER) -> None:
         super().__init__(message)
-        # unreachable | no_password | auth | no_database | ssl_required | permission | other
-        self.kind = kind
+        self.kind = ConnectKind(kind)  # a plain string is accepted and checked
 
 
 class VerificationFailed(MigrateError):

@@ -18,13 +18,13 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from app.core.config_switch import AppConfig, load_config
+from app.core.config import AppConfig, load_config
 from app.core.credentials import CredentialStore
 from app.core.errors import MigrateError
 from app.core.migrate import DEFAULT_BATCH_SIZE
+from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.paths import stylesheet
 from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.confirm_dialog import ConfirmDialog
 from app.ui.screens.done import DoneScreen
 from app.ui.screens.dry_run import DryRunScreen
 from app.ui.screens.execute import ExecuteScreen

@@ -18,10 +18,10 @@ from types import TracebackType
 
 import tomlkit
 
-from app.core.config_switch import example_config_path
+from app.core.config import example_config_path
 from app.core.credentials import MemoryStore
-from app.core.generator import generate
-from app.embedded_server import EmbeddedPostgres
+from app.sample.embedded_server import EmbeddedPostgres
+from app.sample.generator import generate
 from app.ui.app import WizardApp, make_app
 
 DEMO_ROLE = "ailt_demo"

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from app.core.config_switch import SwitchPlan
+    from app.core.connect import PasswordSource
     from app.core.dsn import Target
+    from app.core.errors import ConnectKind
     from app.core.migrate import Result
     from app.core.plan import Plan
     from app.core.rollback import ClearPlan
     from app.core.source import SourceInfo
     from app.core.spot_check import Sample
+    from app.core.switch import SwitchPlan
 
 
 @dataclass
@@ -38,9 +40,9 @@ class ConnectionTested(Message):
 
     target: Target | None = None
     server_version: str | None = None
-    password_source: str | None = None
+    password_source: PasswordSource | None = None
     error: str | None = None
-    kind: str | None = None
+    kind: ConnectKind | None = None
 
 
 @dataclass

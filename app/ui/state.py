@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.core.connect import PasswordSource
 from app.core.credentials import CredentialStore
 from app.core.migrate import DEFAULT_BATCH_SIZE
 
@@ -47,7 +48,7 @@ class WizardState:
 
     source: SourceInfo | None = None
     target: Target | None = None  # with the password that worked (never rendered)
-    password_source: str = "none"
+    password_source: PasswordSource = PasswordSource.NONE
     remember_password: bool = True
     server_version: str | None = None
     plan: Plan | None = None

@@ -7,15 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomlkit
 from textual.widgets import Input
 
-from app.core.config_switch import example_config_path
 from app.core.credentials import MemoryStore
-from app.core.generator import generate
+from app.sample.generator import generate
 from app.ui.app import WizardApp, make_app
-
-SIZE = (100, 32)
+from tests.ui.helpers import write_config
 
 
 @pytest.fixture(autouse=True)
@@ -29,18 +26,6 @@ def sample_db(tmp_path: Path) -> Path:
     """A small, realistic AI Log Trail file (deterministic for its seed)."""
     path = tmp_path / "session_data.sqlite"
     generate(path, sessions=3, seed=7)
-    return path
-
-
-def write_config(folder: Path, sqlite_path: Path | str, reports: Path | str) -> Path:
-    """A copy of the example config pointing at ``sqlite_path``."""
-    example = example_config_path()
-    assert example is not None
-    doc = tomlkit.parse(example.read_text(encoding="utf-8"))
-    doc["ingest"]["db_path"] = str(sqlite_path)
-    doc["outputs"]["reports_dir"] = str(reports)
-    path = folder / "config.toml"
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     return path
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.config_switch import SwitchPlan
 from app.core.dsn import Target
 from app.core.migrate import Result
 from app.core.plan import NOT_EMPTY, PROBLEM, READY, WILL_CREATE, Plan, TablePlan
 from app.core.scan import Problem
 from app.core.source import SourceInfo, SourceTable
 from app.core.spot_check import Sample
+from app.core.switch import SwitchPlan
 from app.core.verify import TableCheck
 
 ROWS = {

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
+import tomlkit
 from psycopg import sql
 from rich.console import Console
 from textual import events
@@ -14,8 +16,23 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from app.core.config import example_config_path
 from app.ui.app import WizardApp
 from app.ui.screens.execute import ExecuteScreen
+
+SIZE = (100, 32)  # the terminal size every wizard test and snapshot runs at
+
+
+def write_config(folder: Path, sqlite_path: Path | str, reports: Path | str) -> Path:
+    """A copy of the example config pointing at ``sqlite_path``."""
+    example = example_config_path()
+    assert example is not None
+    doc = tomlkit.parse(example.read_text(encoding="utf-8"))
+    doc["ingest"]["db_path"] = str(sqlite_path)
+    doc["outputs"]["reports_dir"] = str(reports)
+    path = folder / "config.toml"
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return path
 
 
 def screen_text(app: App[object] | App[int]) -> str:

@@ -10,9 +10,16 @@ from textual.widgets import Input
 
 from app.ui.app import WizardApp
 from app.ui.screens.execute import ExecuteScreen
-from tests.conftest import CANARY_PASSWORD, TargetDb
-from tests.ui.conftest import SIZE
-from tests.ui.helpers import paste_into, screen_text, status, through_source, wait_for, wait_step
+from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.ui.helpers import (
+    SIZE,
+    paste_into,
+    screen_text,
+    status,
+    through_source,
+    wait_for,
+    wait_step,
+)
 
 FORMS = (CANARY_PASSWORD, quote(CANARY_PASSWORD, safe=""), quote(CANARY_PASSWORD))
 SNAPSHOTS = Path(__file__).parent / "__snapshots__"

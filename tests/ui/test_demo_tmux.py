@@ -20,7 +20,6 @@ pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)"
 )
 
-# Until app/cli.py routes ``demo``, run the same function the CLI will call.
 # The installed console script, as a user runs it (beside the interpreter in the virtualenv).
 _SCRIPT = Path(sys.executable).with_name("ailt-migrate")
 DEMO = [str(_SCRIPT), "demo"] if _SCRIPT.exists() else [sys.executable, "-m", "app", "demo"]

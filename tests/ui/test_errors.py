@@ -13,9 +13,9 @@ from app.core.credentials import MemoryStore
 from app.core.dsn import parse_dsn
 from app.core.migrate import Options, execute
 from app.ui.app import WizardApp
-from tests.conftest import CANARY_PASSWORD, PgServer, TargetDb
-from tests.ui.conftest import SIZE
+from tests.postgres import CANARY_PASSWORD, PgServer, TargetDb
 from tests.ui.helpers import (
+    SIZE,
     count_rows,
     paste_into,
     screen_text,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from app.core.config_switch import load_config
+from app.core.config import load_config
 from app.ui.app import WizardApp
 from app.ui.screens.execute import ExecuteScreen
-from tests.conftest import CANARY_PASSWORD, TargetDb
-from tests.ui.conftest import SIZE
+from tests.postgres import CANARY_PASSWORD, TargetDb
 from tests.ui.helpers import (
+    SIZE,
     count_rows,
     paste_into,
     public_tables,

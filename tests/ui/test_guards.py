@@ -9,9 +9,9 @@ from pathlib import Path
 from textual.widgets import Button, Checkbox
 
 from app.ui.app import WizardApp
-from tests.conftest import CANARY_PASSWORD, TargetDb
-from tests.ui.conftest import SIZE
+from tests.postgres import CANARY_PASSWORD, TargetDb
 from tests.ui.helpers import (
+    SIZE,
     public_tables,
     screen_text,
     start_migration,

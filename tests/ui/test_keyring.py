@@ -10,10 +10,9 @@ from textual.widgets import Checkbox, Static
 from app.core.credentials import KeyringStore
 from app.core.dsn import parse_dsn
 from app.ui.app import WizardApp
-from tests.conftest import CANARY_PASSWORD, TargetDb
 from tests.keyring_helpers import MemoryKeyring
-from tests.ui.conftest import SIZE
-from tests.ui.helpers import status, through_source, wait_for, wait_step
+from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.ui.helpers import SIZE, status, through_source, wait_for, wait_step
 
 
 async def test_remember_saves_after_a_good_connection(

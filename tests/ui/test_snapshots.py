@@ -17,9 +17,9 @@ from textual.screen import Screen
 
 from app.core.credentials import MemoryStore
 from app.ui.app import WizardApp, make_app
+from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.messages import MigrationProgress, SwitchPreviewed
 from app.ui.screens.confirm import ConfirmScreen
-from app.ui.screens.confirm_dialog import ConfirmDialog
 from app.ui.screens.done import DoneScreen
 from app.ui.screens.dry_run import DryRunScreen
 from app.ui.screens.execute import ExecuteScreen
@@ -27,8 +27,7 @@ from app.ui.screens.switch import SwitchScreen
 from app.ui.screens.verify import VerifyScreen
 from app.ui.widgets.status_line import StatusLine
 from tests.ui import fixed_data
-from tests.ui.conftest import SIZE, write_config
-from tests.ui.helpers import screen_text, wait_for
+from tests.ui.helpers import SIZE, screen_text, wait_for, write_config
 
 Snap = Callable[..., bool]
 RunBefore = Callable[[Pilot[int]], Awaitable[None]]

@@ -11,7 +11,7 @@ from app.ui import formatting
 from app.ui.jobs import ProgressThrottle, describe
 from app.ui.paths import assets_dir, stylesheet
 from app.ui.progress_model import ProgressModel
-from app.ui.target_form import dsn_text, fields_of, split_password, with_field
+from app.ui.widgets.connection_form import dsn_text, fields_of, split_password, with_field
 
 
 def test_assets_from_checkout() -> None:
@@ -102,3 +102,32 @@ def test_formatting() -> None:
     assert formatting.size(4_378_624) == "4.4 MB"
     assert formatting.duration(3725) == "1:02:05" and formatting.duration(None) == "—"
     assert formatting.rate(1234.4) == "1,234/s" and formatting.count(1234567) == "1,234,567"
+
+
+async def test_connection_form_moves_the_password_and_posts_changed() -> None:
+    """The form on its own: a pasted password leaves the DSN, and a change is announced."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+
+    from app.ui.widgets.connection_form import ConnectionForm
+
+    class Host(App[None]):
+        changes = 0
+
+        def compose(self) -> ComposeResult:
+            yield ConnectionForm()
+
+        def on_connection_form_changed(self, message: ConnectionForm.Changed) -> None:
+            self.changes += 1
+
+    app = Host()
+    async with app.run_test() as pilot:
+        form = app.query_one(ConnectionForm)
+        form.prefill("postgresql://alice:s3cret@db.example:5433/ailt", None)
+        await pilot.pause()
+        assert app.changes >= 1
+        assert app.query_one("#password", Input).value == "s3cret"
+        assert "s3cret" not in app.query_one("#dsn", Input).value
+        assert app.query_one("#port", Input).value == "5433"
+        target = form.target()
+        assert target.password == "s3cret" and target.key == "alice@db.example:5433/ailt"

@@ -22,10 +22,10 @@ from app.core.plan import NOT_EMPTY, PROBLEM, Plan
 from app.core.rollback import ClearPlan, clear, plan_clear
 from app.core.scan import FIXES, REPAIRS
 from app.ui import formatting
+from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import describe
 from app.ui.messages import ClearPlanned, DryRunFinished, PhaseChanged, TargetCleared
 from app.ui.screens.base import WizardScreen
-from app.ui.screens.confirm_dialog import ConfirmDialog
 from app.ui.widgets import cells
 from app.ui.widgets.status_line import StatusLine
 

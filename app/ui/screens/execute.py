@@ -26,11 +26,11 @@ from app.core.errors import Cancelled
 from app.core.migrate import Options, Result, execute
 from app.core.report import result_to_dict, save_report
 from app.ui import formatting
+from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import ProgressThrottle, describe
 from app.ui.messages import MigrationFinished, MigrationProgress, PhaseChanged
 from app.ui.progress_model import ProgressModel
 from app.ui.screens.base import WizardScreen
-from app.ui.screens.confirm_dialog import ConfirmDialog
 from app.ui.widgets import cells
 from app.ui.widgets.status_line import StatusLine
 

@@ -13,11 +13,12 @@ from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Label
 
 from app.core.source import SourceInfo, inspect_source
+from app.core.source_check import Fitness, check_source
 from app.ui import formatting
+from app.ui.dialogs.file_picker import FilePicker
 from app.ui.jobs import describe
 from app.ui.messages import SourceInspected
 from app.ui.screens.base import WizardScreen
-from app.ui.screens.file_picker import FilePicker
 from app.ui.widgets import cells
 from app.ui.widgets.status_line import StatusLine
 
@@ -128,17 +129,13 @@ class SourceScreen(WizardScreen):
             f"{info.version} · {formatting.size(info.size_bytes)} · "
             f"{formatting.count(info.total_rows)} rows in {len(info.tables)} tables"
         )
-        usable = not info.version.startswith("not AI Log Trail")
-        if usable:
-            status.show(summary, "warning" if info.version.startswith("incomplete") else "ok")
+        check = check_source(info)
+        if check.refusal is not None:
+            status.show(check.refusal, "error")
         else:
-            status.show(
-                f"{info.path.name} holds no AI Log Trail tables: choose the file "
-                "AI Log Trail writes (reports/session_data.sqlite by default).",
-                "error",
-            )
-        self.wizard.state.source = info if usable else None
-        self.allow_next(usable)
+            status.show(summary, "warning" if check.fitness is Fitness.INCOMPLETE else "ok")
+        self.wizard.state.source = info if check.usable else None
+        self.allow_next(check.usable)
 
     @on(Button.Pressed, "#browse")
     def action_browse(self) -> None:

@@ -12,21 +12,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Label, RadioButton, RadioSet, Static
 
-from app.core.config_switch import (
-    Backend,
-    SwitchPlan,
-    apply_switch,
-    create_from_example,
-    plan_switch,
-    switch_guard,
-)
-from app.core.credentials import lookup_for_connect, pgpass_path, write_pgpass
+from app.core.config import create_from_example
+from app.core.credentials import lookup_for_connect
 from app.core.dsn import Target
+from app.core.pgpass import pgpass_path, write_pgpass
+from app.core.switch import Backend, SwitchPlan, apply_switch, preview_switch
 from app.ui import formatting
+from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import describe
 from app.ui.messages import SwitchApplied, SwitchPreviewed
 from app.ui.screens.base import WizardScreen
-from app.ui.screens.confirm_dialog import ConfirmDialog
 from app.ui.widgets.diff_view import DiffView
 from app.ui.widgets.nav_bar import NavBar
 from app.ui.widgets.status_line import StatusLine
@@ -112,14 +107,9 @@ class SwitchScreen(WizardScreen):
     def _preview(self, to: Backend, target: Target | None, sqlite_path: Path | None) -> None:
         message = SwitchPreviewed()
         try:
-            plan = plan_switch(
-                self.wizard.deps.config_path, to, target if to == "postgres" else None
-            )
-            guard: list[str] = []
-            if to == "postgres" and target is not None and sqlite_path is not None:
-                lookup = lookup_for_connect(self.wizard.deps.credential_store)
-                guard = switch_guard(sqlite_path, target, lookup)
-            message = SwitchPreviewed(plan, guard)
+            lookup = lookup_for_connect(self.wizard.deps.credential_store)
+            preview = preview_switch(self.wizard.deps.config_path, to, target, sqlite_path, lookup)
+            message = SwitchPreviewed(preview.plan, preview.mismatches)
         except Exception as exc:
             message = SwitchPreviewed(error=describe(exc, target.secrets() if target else []))
         finally:

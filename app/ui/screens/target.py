@@ -1,6 +1,7 @@
-"""Step 2: where to copy to. A DSN or separate fields (kept in sync), a masked password, a test.
+"""Step 2: where to copy to. The connection form, "remember the password", and a test.
 
-The password never appears in the DSN text: pasted there, it moves into the masked field.
+The form (:class:`~app.ui.widgets.connection_form.ConnectionForm`) keeps the DSN and the fields
+in sync; this step forgets an earlier test whenever the form says the connection changed.
 """
 
 from __future__ import annotations
@@ -11,32 +12,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Static
 
-from app.core.connect import check_connection, create_database
-from app.core.credentials import KeyringStore, lookup_for_connect
+from app.core.connect import PasswordSource, check_connection, create_database
+from app.core.credentials import lookup_for_connect
 from app.core.dsn import Target
-from app.core.errors import ConnectFailed, MigrateError
+from app.core.errors import ConnectFailed, ConnectKind, MigrateError
 from app.ui.jobs import describe
 from app.ui.messages import ConnectionTested, DatabaseCreated, PasswordSaved, StoreStatus
 from app.ui.screens.base import WizardScreen
-from app.ui.target_form import (
-    SSL_MODES,
-    build_target,
-    dsn_text,
-    fields_of,
-    is_url,
-    split_password,
-    with_field,
-)
+from app.ui.widgets.connection_form import ConnectionForm
 from app.ui.widgets.status_line import StatusLine
 
 SOURCE_NAMES = {
-    "dsn": "the password field",
-    "libpq": "PGPASSWORD or ~/.pgpass",
-    "keyring": "the system keyring",
-    "prompt": "the prompt",
-    "none": "none needed",
+    PasswordSource.DSN: "the password field",
+    PasswordSource.LIBPQ: "PGPASSWORD or ~/.pgpass",
+    PasswordSource.KEYRING: "the system keyring",
+    PasswordSource.PROMPT: "the prompt",
+    PasswordSource.NONE: "none needed",
 }
 
 
@@ -52,46 +45,11 @@ class TargetScreen(WizardScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._params: dict[str, str] = {}
-        self._last_dsn = ""
         self._advance_after_test = False
 
     def compose_body(self) -> ComposeResult:
         """The form."""
-        yield Label("Paste a DSN, or fill in the fields; the two stay in sync.")
-        with Horizontal(classes="row"):
-            yield Label("DSN", classes="field-label")
-            yield Input(
-                id="dsn", compact=True, placeholder="postgresql://user@host:5432/ai_log_trail"
-            )
-        with Horizontal(classes="row"):
-            yield Label("Host", classes="field-label")
-            yield Input(id="host", compact=True, placeholder="localhost")
-            yield Label("Port", classes="field-label-short")
-            yield Input(
-                id="port", compact=True, placeholder="5432", restrict=r"\d*", classes="short"
-            )
-        with Horizontal(classes="row"):
-            yield Label("Database", classes="field-label")
-            yield Input(id="dbname", compact=True, placeholder="ai_log_trail")
-            yield Label("User", classes="field-label-short")
-            yield Input(id="user", compact=True)
-        with Horizontal(classes="row"):
-            yield Label("Password", classes="field-label")
-            yield Input(
-                id="password",
-                password=True,
-                compact=True,
-                placeholder="blank: ~/.pgpass, PGPASSWORD or keyring",
-            )
-            yield Label("SSL", classes="field-label-short")
-            yield Select(
-                [(m, m) for m in SSL_MODES],
-                id="sslmode",
-                compact=True,
-                prompt="default",
-                classes="short",
-            )
+        yield ConnectionForm(id="connection")
         yield Checkbox("Save the password in the system keyring", True, id="remember", compact=True)
         yield Static("", id="store-status", markup=False)
         with Horizontal(classes="row buttons"):
@@ -107,79 +65,14 @@ class TargetScreen(WizardScreen):
         initial = deps.initial_dsn or (
             self.wizard.config.postgres_dsn if self.wizard.config else None
         )
-        if initial:
-            self.query_one("#dsn", Input).value = initial
-            self._sync_from_dsn(initial, move_password=True)
-        if deps.initial_password:
-            self.query_one("#password", Input).value = deps.initial_password
-        self.query_one("#dsn", Input).focus()
+        form = self.query_one(ConnectionForm)
+        form.prefill(initial, deps.initial_password)
+        form.focus_dsn()
         self._check_store()
 
-    # --- keeping the DSN and the fields in sync -----------------------------------------------
-
-    @on(Input.Changed, "#dsn")
-    def _dsn_changed(self, event: Input.Changed) -> None:
-        pasted = len(event.value) - len(self._last_dsn) > 1
-        self._sync_from_dsn(event.value, move_password=pasted)
-
-    @on(Input.Submitted, "#dsn")
-    @on(Input.Blurred, "#dsn")
-    def _dsn_done(self, event: Input.Submitted | Input.Blurred) -> None:
-        self._sync_from_dsn(event.value, move_password=True)
-
-    def _sync_from_dsn(self, text: str, *, move_password: bool) -> None:
-        self._last_dsn = text
-        if not text.strip():
-            self._forget_test()
-            return
-        try:
-            params, password = split_password(text)
-        except MigrateError:
-            self._forget_test()
-            return  # shown when the user tests; typing a DSN passes through invalid states
-        if params == self._params and password is None:
-            return  # nothing changed (e.g. the field just lost focus)
+    @on(ConnectionForm.Changed)
+    def _form_changed(self) -> None:
         self._forget_test()
-        self._params = params
-        with self.prevent(Input.Changed, Select.Changed):
-            for key, value in fields_of(params).items():
-                self._set_field(key, value)
-            if password is not None and move_password:
-                self.query_one("#password", Input).value = password
-                self._set_dsn(dsn_text(params, is_url(text)))
-
-    def _set_field(self, key: str, value: str) -> None:
-        if key == "sslmode":
-            select: Select[str] = self.query_one("#sslmode", Select)
-            select.value = value if value in SSL_MODES else Select.NULL
-        else:
-            self.query_one(f"#{key}", Input).value = value
-
-    def _set_dsn(self, text: str) -> None:
-        self._last_dsn = text
-        self.query_one("#dsn", Input).value = text
-
-    @on(Input.Changed, "#host, #port, #dbname, #user")
-    def _field_changed(self, event: Input.Changed) -> None:
-        key = event.input.id or ""
-        self._params = with_field(self._params, key, event.value)
-        self._rebuild_dsn()
-
-    @on(Select.Changed, "#sslmode")
-    def _ssl_changed(self, event: Select.Changed) -> None:
-        value = event.value if isinstance(event.value, str) else ""
-        self._params = with_field(self._params, "sslmode", value)
-        self._rebuild_dsn()
-
-    @on(Input.Changed, "#password")
-    def _password_changed(self) -> None:
-        self._forget_test()
-
-    def _rebuild_dsn(self) -> None:
-        self._forget_test()
-        current = self.query_one("#dsn", Input).value
-        with self.prevent(Input.Changed):
-            self._set_dsn(dsn_text(self._params, is_url(current) or not current.strip()))
 
     def _forget_test(self) -> None:
         self.wizard.state.target = None
@@ -190,16 +83,13 @@ class TargetScreen(WizardScreen):
 
     def _target(self) -> Target | None:
         """The target the form describes, or None after showing why there is none."""
-        text = self.query_one("#dsn", Input).value
-        if text.strip():
-            try:
-                split_password(text)
-            except MigrateError as exc:
-                self.query_one(StatusLine).show(str(exc), "error")
-                self.query_one("#dsn", Input).focus()
-                return None
-            self._sync_from_dsn(text, move_password=True)
-        return build_target(self._params, self.query_one("#password", Input).value)
+        form = self.query_one(ConnectionForm)
+        try:
+            return form.target()
+        except MigrateError as exc:
+            self.query_one(StatusLine).show(str(exc), "error")
+            form.focus_dsn()
+            return None
 
     @on(Button.Pressed, "#test")
     def action_test(self) -> None:
@@ -226,7 +116,8 @@ class TargetScreen(WizardScreen):
         except ConnectFailed as exc:
             message = ConnectionTested(target, error=str(exc), kind=exc.kind)
         except Exception as exc:
-            message = ConnectionTested(target, error=describe(exc, target.secrets()), kind="other")
+            error = describe(exc, target.secrets())
+            message = ConnectionTested(target, error=error, kind=ConnectKind.OTHER)
         finally:
             self.post_message(message)
 
@@ -242,8 +133,8 @@ class TargetScreen(WizardScreen):
             return
         state = self.wizard.state
         state.target, state.server_version = target, message.server_version
-        state.password_source = message.password_source or "none"
-        source = SOURCE_NAMES.get(state.password_source, state.password_source)
+        state.password_source = message.password_source or PasswordSource.NONE
+        source = SOURCE_NAMES[state.password_source]
         status.show(
             f"Connected: PostgreSQL {message.server_version} at {target.key} (password: {source}).",
             "ok",
@@ -252,14 +143,14 @@ class TargetScreen(WizardScreen):
             self._advance_after_test = False
             self._advance()
 
-    def _offer_fix(self, kind: str | None, target: Target | None) -> None:
+    def _offer_fix(self, kind: ConnectKind | None, target: Target | None) -> None:
         create = self.query_one("#create-db", Button)
-        create.display = kind == "no_database" and target is not None
+        create.display = kind == ConnectKind.NO_DATABASE and target is not None
         if create.display and target is not None:
             create.label = f"Create database {target.dbname}"
             create.focus()
-        elif kind in ("auth", "no_password"):
-            self.query_one("#password", Input).focus()
+        elif kind in (ConnectKind.AUTH, ConnectKind.NO_PASSWORD):
+            self.query_one(ConnectionForm).focus_password()
 
     @on(Button.Pressed, "#create-db")
     def _create_pressed(self) -> None:
@@ -290,13 +181,10 @@ class TargetScreen(WizardScreen):
 
     @work(thread=True, exit_on_error=False, group="keyring")
     def _check_store(self) -> None:
-        store = self.wizard.deps.credential_store
-        status = getattr(store, "status", None)
         usable, sentence = True, "The password is kept in memory for this run only."
         try:
-            if callable(status):
-                usable, sentence = status()
-        except Exception as exc:
+            usable, sentence = self.wizard.deps.credential_store.status()
+        except Exception as exc:  # a store of someone else's making; never a traceback
             usable, sentence = False, describe(exc)
         finally:
             self.post_message(StoreStatus(usable, sentence))
@@ -315,12 +203,7 @@ class TargetScreen(WizardScreen):
         store = self.wizard.deps.credential_store
         try:
             store.set(target, password)
-            where = (
-                "in the system keyring"
-                if isinstance(store, KeyringStore)
-                else "in memory for this run only"
-            )
-            message = PasswordSaved(f"The password for {target.key} is kept {where}.")
+            message = PasswordSaved(f"The password for {target.key} is kept {store.where}.")
         except Exception as exc:
             message = PasswordSaved(error=describe(exc, [password]))
         finally:
@@ -352,7 +235,7 @@ class TargetScreen(WizardScreen):
             and target.password
             and remember.value
             and not remember.disabled
-            and state.password_source == "dsn"
+            and state.password_source == PasswordSource.DSN
         ):
             self._save_password(target, target.password)
         self.wizard.advance(self.STEP)

@@ -18,7 +18,7 @@ Speed: one connection, big transactions, ``executemany``, ``journal_mode=OFF`` a
 ``synchronous=OFF`` while writing (the default ``DELETE`` journal mode is restored at the end),
 and the text comes from blocks built once per run, so a gigabyte takes well under a minute.
 
-Usage: ``python -m app.core.generator OUT.sqlite --size 100MB --seed 1 [--older] [--extra-tables]``
+Usage: ``python -m app.sample OUT.sqlite --size 100MB --seed 1 [--older] [--extra-tables]``
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.ailt_schema import create_sqlite_schema_sql
-from app.core.sample_rows import EXTRA_TABLES_SQL, Builder
+from app.sample.rows import EXTRA_TABLES_SQL, Builder
 
 DEFAULT_SESSIONS = 20
 
@@ -228,12 +228,12 @@ def _fill_to_size(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m app.core.generator OUT.sqlite [--size 100MB | --sessions N] [--seed 1]``.
+    """``python -m app.sample OUT.sqlite [--size 100MB | --sessions N] [--seed 1]``.
 
     Prints one summary line. Returns 0, or 1 when OUT exists (it is never overwritten).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m app.core.generator",
+        prog="python -m app.sample",
         description="Generate a realistic AI Log Trail SQLite database.",
     )
     parser.add_argument("out", type=Path, help="the SQLite file to create (must not exist)")

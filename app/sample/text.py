@@ -1,7 +1,7 @@
 """The vocabulary of generated AI Log Trail data: users, projects, code, prose, JSON helpers.
 
 Blocks of text are built once per run by :class:`Pool` and reused, which is what keeps the
-generator fast; see ``app.core.generator`` for the whole picture.
+generator fast; see ``app.sample.generator`` for the whole picture.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The rows of generated AI Log Trail files: one rollout file's tables, as AI Log Trail's ingest
-writes them, plus the two tables later versions add (see ``app.core.generator``).
+writes them, plus the two tables later versions add (see ``app.sample.generator``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from app.core.ailt_schema import KNOWN_TABLES
-from app.core.sample_text import (
+from app.sample.text import (
     CLI_VERSIONS,
     FILES,
     MODELS,

@@ -1,19 +1,18 @@
 """``ailt-migrate credentials status|forget``: the password saved in the system keyring.
 
 ``status`` says whether one is saved for the connection (never what it is); ``forget`` removes
-it. Register with ``app.cli_credentials.add_parser(subparsers)``; the handler is :func:`run`.
+it. Registered by :func:`add_parser`; the handler is :func:`handle`.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from app.core.config_switch import DEFAULT_CONFIG, load_config
+from app.cli.inputs import resolve_inputs
+from app.core.config import DEFAULT_CONFIG, load_config
 from app.core.credentials import CredentialStore, KeyringStore
-from app.core.dsn import Target, parse_dsn
-from app.core.errors import BadInput, MigrateError
+from app.core.dsn import Target
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,33 +33,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "--postgres-dsn", metavar="DSN", help="the connection (default: the config's DSN)"
         )
         sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="PATH")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=handle, error_prefix=False)  # the bare sentence, as always
 
 
-def run(args: argparse.Namespace, store: CredentialStore | None = None) -> int:
+def handle(args: argparse.Namespace, store: CredentialStore | None = None) -> int:
     """Run ``status`` or ``forget``; return the exit status (2 when the keyring is unavailable)."""
-    try:
-        target = _target(args)
-        store = store if store is not None else KeyringStore()
-        if args.credentials_action == "forget":
-            print(_forget(store, target))
-        else:
-            print(_status(store, target))
-        return 0
-    except MigrateError as err:
-        print(str(err), file=sys.stderr)
-        return int(err.exit_code)
+    target = _target(args)
+    store = store if store is not None else KeyringStore()
+    if args.credentials_action == "forget":
+        print(_forget(store, target))
+    else:
+        print(_status(store, target))
+    return 0
 
 
 def _target(args: argparse.Namespace) -> Target:
-    if args.postgres_dsn:
-        return parse_dsn(args.postgres_dsn)
-    dsn = load_config(args.config).postgres_dsn
-    if not dsn:
-        raise BadInput(
-            "No connection given: pass --postgres-dsn postgresql://user@host:5432/dbname."
-        )
-    return parse_dsn(dsn)
+    """--postgres-dsn, else the config's DSN (the config is read only when needed)."""
+    config = None if args.postgres_dsn else load_config(args.config)
+    no_dsn = "No connection given: pass --postgres-dsn postgresql://user@host:5432/dbname."
+    return resolve_inputs(args, config, no_dsn=no_dsn, warn_password=False).target
 
 
 def _status(store: CredentialStore, target: Target) -> str:

@@ -2,7 +2,7 @@
 
 Prints the change as a unified diff; only ``--yes`` writes it (backup first, atomic replace).
 Switching to PostgreSQL is refused while the target does not hold the migrated data, unless
-``--force``. Register with ``app.cli_switch.add_parser(subparsers)``; the handler is :func:`run`.
+``--force``. Registered by :func:`add_parser`; the handler is :func:`handle`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,12 @@ import getpass
 import sys
 from pathlib import Path
 
-from app.core.config_switch import (
-    DEFAULT_CONFIG,
-    AppConfig,
-    apply_switch,
-    create_from_example,
-    load_config,
-    plan_switch,
-    switch_guard,
-)
+from app.cli.inputs import resolve_inputs
+from app.core.config import DEFAULT_CONFIG, AppConfig, create_from_example, load_config
 from app.core.credentials import KeyringStore, lookup_for_connect
-from app.core.dsn import Target, mask_dsn, parse_dsn
-from app.core.errors import BadInput, MigrateError, Refused
+from app.core.dsn import Target, mask_dsn
+from app.core.errors import Refused
+from app.core.switch import SwitchPlan, apply_switch, preview_switch
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -50,34 +44,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--force", action="store_true", help="switch even if the target's row counts differ"
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(
+        handler=handle,
+        error_prefix=False,  # this command has always printed the bare sentence
+        cancelled_message="Cancelled: the config was not changed.",
+    )
 
 
-def run(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> int:
     """Plan, show and (with --yes) apply the switch; return the exit status."""
-    try:
-        return _switch(args)
-    except MigrateError as err:
-        print(str(err), file=sys.stderr)
-        return int(err.exit_code)
-    except KeyboardInterrupt:
-        print("Cancelled: the config was not changed.", file=sys.stderr)
-        return 130
-
-
-def _switch(args: argparse.Namespace) -> int:
     path: Path = args.config
     _ensure_config(path, args.yes)
     config = load_config(path)
     target = _target(args, config)
-    plan = plan_switch(path, args.to, target)
+    sqlite_path: Path = args.sqlite or config.sqlite_path
+
+    def show(plan: SwitchPlan) -> bool:
+        if not plan.changed:
+            where = f" at {mask_dsn(config.postgres_dsn or '')}" if args.to == "postgres" else ""
+            print(f"{path} already uses {args.to}{where}: nothing to change.")
+            return False
+        print(plan.diff, end="")
+        return not args.force
+
+    preview = preview_switch(
+        path,
+        args.to,
+        target,
+        sqlite_path,
+        lookup_for_connect(KeyringStore()),
+        prompt=_tty_prompt if sys.stdin.isatty() else None,
+        show_plan=show,
+    )
+    plan = preview.plan
     if not plan.changed:
-        where = f" at {mask_dsn(config.postgres_dsn or '')}" if args.to == "postgres" else ""
-        print(f"{path} already uses {args.to}{where}: nothing to change.")
         return 0
-    print(plan.diff, end="")
-    if target is not None and not args.force:
-        _guard(args.sqlite or config.sqlite_path, target)
+    if preview.checked and target is not None:
+        _guard(preview.mismatches, sqlite_path, target)
     if not args.yes:
         print(f"Nothing was written: run the same command with --yes to apply this to {path}.")
         return 0
@@ -115,20 +118,15 @@ def _target(args: argparse.Namespace, config: AppConfig) -> Target | None:
     """The switch's target (postgres only): --postgres-dsn, else the config's DSN."""
     if args.to != "postgres":
         return None
-    dsn = args.postgres_dsn or config.postgres_dsn
-    if not dsn:
-        raise BadInput(
-            f"{config.path} has no [database] postgres_dsn: give the target with "
-            "--postgres-dsn postgresql://user@host:5432/dbname."
-        )
-    return parse_dsn(dsn)
+    no_dsn = (
+        f"{config.path} has no [database] postgres_dsn: give the target with "
+        "--postgres-dsn postgresql://user@host:5432/dbname."
+    )
+    return resolve_inputs(args, config, no_dsn=no_dsn, warn_password=False).target
 
 
-def _guard(sqlite_path: Path, target: Target) -> None:
-    """Refuse (exit 3) unless the target's row counts match the SQLite file's."""
-    lookup = lookup_for_connect(KeyringStore())
-    prompt = _tty_prompt if sys.stdin.isatty() else None
-    mismatches = switch_guard(sqlite_path, target, lookup, prompt=prompt)
+def _guard(mismatches: list[str], sqlite_path: Path, target: Target) -> None:
+    """Refuse (exit 3) unless the target's row counts matched the SQLite file's."""
     if not mismatches:
         print(f"The target {target.key} holds the same row counts as {sqlite_path}.")
         return

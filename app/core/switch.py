@@ -1,4 +1,4 @@
-"""Read ``user/config.toml`` and switch AI Log Trail between SQLite and PostgreSQL, safely.
+"""Switch AI Log Trail between SQLite and PostgreSQL in ``user/config.toml``, safely.
 
 A switch is planned first (the new text and a unified diff the user sees), then applied: the file
 must still be what the plan read, a timestamped backup is written beside it, and the new text
@@ -25,27 +25,12 @@ from typing import Any, Literal
 import tomlkit
 
 from app.core.atomic_file import atomic_write
+from app.core.config import config_table, parse_config, read_config_text
 from app.core.dsn import Target, parse_dsn, scrub, to_url
 from app.core.errors import BadInput, MigrateError, Refused
 
 Backend = Literal["postgres", "sqlite"]
 PasswordLookup = Callable[[Target], str | None]
-
-DEFAULT_CONFIG = Path("user/config.toml")
-DEFAULT_SQLITE = "reports/session_data.sqlite"
-DEFAULT_REPORTS = "reports"
-EXAMPLE_NAME = "config.example.toml"
-NEW_FILE_MODE = 0o644
-
-@dataclass(frozen=True)
-class AppConfig:
-    """The parts of ``user/config.toml`` ailt-migrate reads; paths resolved against the cwd."""
-
-    path: Path
-    backend: str
-    sqlite_path: Path
-    postgres_dsn: str | None
-    reports_dir: Path
 
 
 @dataclass(frozen=True)
@@ -61,82 +46,6 @@ class SwitchPlan:
     postgres_dsn: str | None = None  # the password-less URL written (switch to postgres)
 
 
-# --- reading ----------------------------------------------------------------------------------
-
-
-def load_config(path: Path) -> AppConfig:
-    """Read the config with stdlib tomllib; raise :class:`BadInput` with a sentence to act on."""
-    data = _parse(path, _read_text(path))
-    database = _table(data, "database", path)
-    ingest = _table(data, "ingest", path)
-    outputs = _table(data, "outputs", path)
-    backend = _string(database, "backend", path, "database") or "sqlite"
-    if backend not in ("sqlite", "postgres"):
-        raise BadInput(
-            f'{path}: [database] backend is "{backend}": set it to "sqlite" or "postgres".'
-        )
-    sqlite = (
-        _string(database, "sqlite_path", path, "database")
-        or _string(ingest, "db_path", path, "ingest")
-        or DEFAULT_SQLITE
-    )
-    reports = _string(outputs, "reports_dir", path, "outputs") or DEFAULT_REPORTS
-    dsn = _string(database, "postgres_dsn", path, "database")
-    return AppConfig(path, backend, _resolve(sqlite), dsn or None, _resolve(reports))
-
-
-def _resolve(value: str) -> Path:
-    """AI Log Trail resolves relative paths against the working directory; so do we."""
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else Path.cwd() / p
-
-
-def _read_text(path: Path) -> str:
-    """The file's exact text (line endings kept), or a :class:`BadInput` sentence."""
-    try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise BadInput(
-            f"{path} does not exist: create it from the example config "
-            f"({_example_hint()}), or point --config at your AI Log Trail config."
-        ) from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a folder: give the path of config.toml inside it.") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{path} is not UTF-8 text: save it as UTF-8 and run again.") from None
-    except OSError as exc:
-        raise BadInput(f"{path} cannot be read ({exc.strerror}): check its permissions.") from None
-
-
-def _parse(path: Path, text: str) -> dict[str, Any]:
-    """Parse TOML; an error names the file, line and column (from tomllib's message)."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        where = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        reason = re.sub(r"\s*\(at .*\)$", "", message).rstrip(".")
-        place = f"line {where[1]}, column {where[2]}" if where else "the end of the file"
-        raise BadInput(
-            f"{path} is not valid TOML at {place} ({reason}): fix that line "
-            "(compare with user/config.example.toml) and run again; the file was not changed."
-        ) from None
-
-
-def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise BadInput(f"{path}: {name} must be a [{name}] table: fix it and run again.")
-    return value
-
-
-def _string(table: dict[str, Any], key: str, path: Path, section: str) -> str | None:
-    value = table.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise BadInput(f'{path}: [{section}] {key} must be a quoted string: write {key} = "...".')
-
-
 # --- planning ---------------------------------------------------------------------------------
 
 
@@ -148,9 +57,9 @@ def plan_switch(path: Path, to: Backend, target: Target | None) -> SwitchPlan:
     only ``backend`` and keeps the DSN. A commented ``# postgres_dsn = ...`` example line is
     turned into the key in place, not duplicated.
     """
-    old_text = _read_text(path)
-    data = _parse(path, old_text)
-    current = _table(data, "database", path)
+    old_text = read_config_text(path)
+    data = parse_config(path, old_text)
+    current = config_table(data, "database", path)
     url = _postgres_url(path, to, target, current)
     new_text = _rewrite(old_text, to, url, current)
     secrets = _secrets_in(current.get("postgres_dsn"), target)
@@ -276,7 +185,7 @@ def apply_switch(plan: SwitchPlan) -> Path | None:
     if not plan.changed:
         return None
     path = plan.path
-    if _read_text(path) != plan.old_text:
+    if read_config_text(path) != plan.old_text:
         raise Refused(
             f"{path} changed since the diff was shown: run the switch again to see the new diff."
         )
@@ -309,37 +218,6 @@ def _free_backup_name(path: Path) -> Path:
     return backup
 
 
-# --- the example config -----------------------------------------------------------------------
-
-
-def example_config_path() -> Path | None:
-    """The example config: ``user/`` in a checkout, ``app/assets/`` in an installed wheel."""
-    app_dir = Path(__file__).resolve().parent.parent
-    for candidate in (app_dir.parent / "user" / EXAMPLE_NAME, app_dir / "assets" / EXAMPLE_NAME):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _example_hint() -> str:
-    found = example_config_path()
-    return f"ailt-migrate switch --yes creates it from {found}" if found else "user/" + EXAMPLE_NAME
-
-
-def create_from_example(path: Path) -> None:
-    """Create a missing config from the example (the caller has asked the user)."""
-    example = example_config_path()
-    if example is None:
-        raise BadInput("The example config is missing from this installation: reinstall it.")
-    if path.exists():
-        raise Refused(f"{path} already exists: it was left as it is.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadInput(f"Cannot create {path.parent} ({exc.strerror}): create it first.") from None
-    atomic_write(path, example.read_bytes().decode("utf-8"), NEW_FILE_MODE)
-
-
 # --- the guard --------------------------------------------------------------------------------
 
 
@@ -370,6 +248,39 @@ def switch_guard(
         return mismatches
     finally:
         connected.conn.close()
+
+
+@dataclass(frozen=True)
+class SwitchPreview:
+    """What the user reviews before a switch: the plan (with its diff) and the guard's answer."""
+
+    plan: SwitchPlan
+    mismatches: list[str]  # one sentence per table that differs; empty when all match
+    checked: bool  # whether the guard ran (only towards postgres, with a target and a file)
+
+
+def preview_switch(
+    path: Path,
+    to: Backend,
+    target: Target | None,
+    sqlite_path: Path | None,
+    keyring_lookup: PasswordLookup | None = None,
+    *,
+    prompt: PasswordLookup | None = None,
+    show_plan: Callable[[SwitchPlan], bool] | None = None,
+) -> SwitchPreview:
+    """Plan the switch, then check that the target holds the SQLite file's rows.
+
+    The wizard and the command line both call this. ``show_plan`` sees the plan before the guard
+    connects (the command line prints the diff first, so a password prompt follows it) and
+    returns whether the guard should run at all.
+    """
+    plan = plan_switch(path, to, target if to == "postgres" else None)
+    wanted = show_plan(plan) if show_plan is not None else True
+    if not (wanted and to == "postgres" and target is not None and sqlite_path is not None):
+        return SwitchPreview(plan, [], checked=False)
+    mismatches = switch_guard(sqlite_path, target, keyring_lookup, prompt=prompt)
+    return SwitchPreview(plan, mismatches, checked=True)
 
 
 def _mismatch(table: str, source_rows: int, target_rows: int | None) -> str:

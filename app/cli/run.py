@@ -1,0 +1,147 @@
+"""``ailt-migrate run``: the dry run (default), or ``--execute`` the migration."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from app.cli.inputs import flags_or_config
+from app.cli.types import positive_int
+from app.core.errors import BadInput, ExitCode, MigrateError
+
+if TYPE_CHECKING:
+    from app.core.dsn import Target
+    from app.core.migrate import Options
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``run`` to the sub-commands."""
+    from app.core.migrate import DEFAULT_BATCH_SIZE
+    from app.core.scan import REPAIRS
+
+    run = sub.add_parser("run", help="dry run (default) or --execute the migration")
+    run.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    run.add_argument("--sqlite", type=Path, help="the SQLite file (default: from the config)")
+    run.add_argument("--postgres-dsn", help="target DSN (default: the config's postgres_dsn)")
+    run.add_argument("--execute", action="store_true", help="copy the data (default: dry run)")
+    run.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
+                     help=f"rows per batch (default {DEFAULT_BATCH_SIZE})")
+    run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    run.add_argument("--repair", action="append", default=[], choices=sorted(REPAIRS),
+                     help="; ".join(f"{k}: {v}" for k, v in REPAIRS.items()))
+    run.add_argument("--report", type=Path, help="also save the JSON report to this file")
+    run.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Dry run, or execute with live progress; return the exit status."""
+    inputs = flags_or_config(args)
+    if inputs.sqlite is None:
+        raise BadInput("No SQLite file: pass --sqlite reports/session_data.sqlite "
+                       f"or set [ingest] db_path in {args.config}.")
+    options = _options(args)
+    if not args.execute:
+        return _dry_run(args, inputs.sqlite, inputs.target, options)
+    return _execute(args, inputs.sqlite, inputs.target, options)
+
+
+def _dry_run(args: argparse.Namespace, sqlite: Path, target: Target, options: Options) -> int:
+    from app.cli.output import render_plan
+    from app.core.migrate import check_executable, dry_run
+    from app.core.report import plan_to_dict
+
+    started = time.monotonic()
+    plan = dry_run(sqlite, target, options, on_phase=_phase_printer(args))
+    _emit(args, plan_to_dict(plan, elapsed_s=time.monotonic() - started), render_plan(plan))
+    try:
+        check_executable(plan, options.repairs)
+    except MigrateError as err:
+        # Not a failure of the dry run: the plan was printed; say why --execute would stop.
+        print(f"ailt-migrate: --execute would refuse: {err}", file=sys.stderr)
+        return err.exit_code
+    if not args.json:
+        print("\nDry run only: nothing was written. Add --execute to migrate.")
+    return ExitCode.OK
+
+
+def _execute(args: argparse.Namespace, sqlite: Path, target: Target, options: Options) -> int:
+    from app.cli.output import render_result
+    from app.cli.progress import TerminalProgress
+    from app.core.migrate import execute
+    from app.core.report import result_to_dict
+
+    with _cancel_on_sigint() as cancelled:
+        progress = TerminalProgress(0)
+        try:
+            result = execute(sqlite, target, options, on_progress=progress.progress,
+                             on_phase=progress.phase, on_plan=progress.plan_ready,
+                             is_cancelled=cancelled.is_set)
+        finally:
+            progress.close()
+    _emit(args, result_to_dict(result), render_result(result))
+    return ExitCode.OK
+
+
+def _options(args: argparse.Namespace) -> Options:
+    from app.core.credentials import KeyringStore, lookup_for_connect
+    from app.core.migrate import Options
+
+    return Options(batch_size=args.batch_size, repairs=frozenset(args.repair),
+                   keyring_lookup=lookup_for_connect(KeyringStore()), prompt=_prompt_password)
+
+
+def _prompt_password(target: Target) -> str | None:
+    """Ask on the terminal (hidden) when nothing else supplied a password."""
+    if not sys.stdin.isatty():
+        return None
+    try:
+        return getpass.getpass(f"Password for {target.key}: ") or None
+    except (EOFError, KeyboardInterrupt):
+        return None
+
+
+def _phase_printer(args: argparse.Namespace) -> Callable[[str], None]:
+    def phase(text: str) -> None:
+        if sys.stderr.isatty() and not args.json:
+            print(f"{text}...", file=sys.stderr)
+    return phase
+
+
+def _emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(text)
+    if getattr(args, "report", None):
+        from app.core.report import write_report
+
+        write_report(data, args.report)
+
+
+class _cancel_on_sigint:
+    """First Ctrl+C asks the engine to stop at the next batch; a second one interrupts."""
+
+    def __enter__(self) -> threading.Event:
+        self.event = threading.Event()
+        self.previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            self.event.set()
+            print("\nCancelling: rolling back, nothing will be committed...", file=sys.stderr)
+
+        signal.signal(signal.SIGINT, handler)
+        return self.event
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self.previous)
