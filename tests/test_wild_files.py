@@ -298,7 +298,8 @@ def _schema_of(path: Path) -> tuple[list[tuple[str, str, str, str | None]],
         entries = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
         columns = {}
         for table in wf.ordinary_tables(path):
-            columns[table] = [(r[1], r[6]) for r in conn.execute(f'PRAGMA table_xinfo("{table}")')]
+            xinfo = conn.execute(f"PRAGMA table_xinfo({wf.quote_ident(table)})").fetchall()
+            columns[table] = [(r[1], r[6]) for r in xinfo]
         return entries, columns
     finally:
         conn.close()
@@ -310,9 +311,10 @@ def _constraints_of(path: Path) -> dict[str, dict[str, Any]]:
     try:
         out: dict[str, dict[str, Any]] = {}
         for table in wf.ordinary_tables(path):
-            info = conn.execute(f'PRAGMA table_xinfo("{table}")').fetchall()
-            indexes = conn.execute(f'PRAGMA index_list("{table}")').fetchall()
-            fk_ids = {r[0] for r in conn.execute(f'PRAGMA foreign_key_list("{table}")')}
+            info = conn.execute(f"PRAGMA table_xinfo({wf.quote_ident(table)})").fetchall()
+            indexes = conn.execute(f"PRAGMA index_list({wf.quote_ident(table)})").fetchall()
+            fk_list = conn.execute(f"PRAGMA foreign_key_list({wf.quote_ident(table)})")
+            fk_ids = {r[0] for r in fk_list}
             create = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
                                   "AND name = ?", [table]).fetchone()[0]
             out[table] = {

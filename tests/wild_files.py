@@ -504,6 +504,11 @@ def hot_journal(tmp_path: Path) -> tuple[Path, Path]:
 # Independent comparison of both sides, cell by cell
 # --------------------------------------------------------------------------------------------
 
+def quote_ident(name: str) -> str:
+    """A name as an SQL identifier (double quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def ordinary_tables(path: Path) -> list[str]:
     """Tables holding data: not internal, not virtual, not a virtual table's shadow."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -524,7 +529,7 @@ def ordinary_tables(path: Path) -> list[str]:
 
 def _sqlite_columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, int]]:
     """(name, pk position) for every column, generated ones included."""
-    rows = conn.execute(f'PRAGMA table_xinfo("{table}")').fetchall()
+    rows = conn.execute(f"PRAGMA table_xinfo({quote_ident(table)})").fetchall()
     return [(r[1].decode() if isinstance(r[1], bytes) else r[1], r[5]) for r in rows
             if r[6] in (0, 2, 3)]
 
@@ -633,9 +638,9 @@ def _read_sqlite(path: Path, table: str) -> tuple[list[str], list[int], SqliteRo
         cols = _sqlite_columns(conn, table)
         names = [c for c, _ in cols]
         pk = [i for _, i in sorted((p, i) for i, (_, p) in enumerate(cols) if p)]
-        select = ", ".join(f'typeof("{c}"), "{c}"' for c in names)
+        select = ", ".join(f"typeof({quote_ident(c)}), {quote_ident(c)}" for c in names)
         rows = []
-        for raw in conn.execute(f'SELECT {select} FROM "{table}"'):
+        for raw in conn.execute(f"SELECT {select} FROM {quote_ident(table)}"):
             rows.append([(raw[2 * i].decode() if isinstance(raw[2 * i], bytes) else raw[2 * i],
                           raw[2 * i + 1]) for i in range(len(names))])
         return names, pk, rows

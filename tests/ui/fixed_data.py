@@ -7,7 +7,7 @@ from pathlib import Path
 from app.core.dsn import Target
 from app.core.migrate import Result
 from app.core.plan import NOT_EMPTY, PROBLEM, READY, WILL_CREATE, Plan, TablePlan
-from app.core.scan import Problem
+from app.core.scan import Problem, ProblemCode
 from app.core.source import SourceInfo, SourceTable
 from app.core.spot_check import Sample
 from app.core.switch import SwitchPlan
@@ -63,8 +63,8 @@ def plan(*, not_empty: bool = False) -> Plan:
             tables.append(TablePlan(name, True, rows, 0, True, READY))
     problems = (
         [
-            Problem("events", 17, "raw_json", "nul"),
-            Problem("events", 342, "content", "utf8"),
+            Problem("events", 17, "raw_json", ProblemCode.NUL),
+            Problem("events", 342, "content", ProblemCode.UTF8),
         ]
         if not_empty
         else []
