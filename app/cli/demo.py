@@ -15,5 +15,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run the demo (Textual is imported only now, so scripts never load it)."""
     from app.ui.demo import run_demo
+    from app.ui.signals import hard_exit
 
-    return run_demo()
+    code = run_demo()
+    # Everything is cleaned up by now. A worker thread stuck in a blocking call would make the
+    # interpreter wait for it forever at exit (it joins every thread): leave without waiting.
+    hard_exit(code)
+    return code

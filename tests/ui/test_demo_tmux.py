@@ -48,7 +48,7 @@ def wait(check: Callable[[], bool], timeout: float, what: str, show: Callable[[]
 
 
 def processes_under(folder: Path) -> list[str]:
-    """Command lines of PostgreSQL processes whose data lives under ``folder``."""
+    """Command lines of PostgreSQL (and reaper) processes whose data lives under ``folder``."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -57,7 +57,7 @@ def processes_under(folder: Path) -> list[str]:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if str(folder) in cmd and "bin/postgres" in cmd:
+        if str(folder) in cmd and ("bin/postgres" in cmd or "reaper.py" in cmd):
             found.append(cmd)
     return found
 
@@ -100,6 +100,11 @@ def _gone(session: str, tmp: Path) -> None:
         "the demo to exit",
         lambda: pane(session),
     )
+    _cleaned(tmp)
+
+
+def _cleaned(tmp: Path) -> None:
+    """No server, no reaper, no folder left under ``tmp`` (within a few seconds)."""
     wait(
         lambda: not processes_under(tmp),
         15,
@@ -129,4 +134,31 @@ def test_demo_cleans_up_on_signal(demo_session: tuple[str, Path], sig: signal.Si
     _first_screen(session)
     pid = int(tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip())
     os.kill(pid, sig)
+    _gone(session, tmp)
+
+
+def test_demo_cleans_up_when_its_terminal_closes(demo_session: tuple[str, Path]) -> None:
+    """Issue 11: ``tmux kill-session`` at step 1 once left the demo hanging with its server."""
+    session, tmp = demo_session
+    _first_screen(session)
+    tmux("kill-session", "-t", session)
+    _cleaned(tmp)
+
+
+def test_demo_cleans_up_after_sigkill(demo_session: tuple[str, Path]) -> None:
+    """Even SIGKILL, which runs no cleanup in the demo, leaves nothing behind (the reaper)."""
+    session, tmp = demo_session
+    _first_screen(session)
+    pid = int(tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip())
+    os.kill(pid, signal.SIGKILL)
+    _cleaned(tmp)
+
+
+def test_demo_second_signal_does_not_deadlock(demo_session: tuple[str, Path]) -> None:
+    """Two signals in a row: the demo still ends and cleans up within seconds."""
+    session, tmp = demo_session
+    _first_screen(session)
+    pid = int(tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip())
+    os.kill(pid, signal.SIGHUP)
+    os.kill(pid, signal.SIGTERM)
     _gone(session, tmp)
