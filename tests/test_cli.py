@@ -240,3 +240,22 @@ def test_rollback_shows_then_clears(tmp_path: Path, target_db: TargetDb) -> None
     assert cli(tmp_path, "rollback", "--postgres-dsn", target_db.url, "--drop",
                "--yes").returncode == 0
     assert _public_tables(target_db) == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("generate", "x.sqlite", "--size", "abc"), "expected a size such as 100MB"),
+    (("generate", "x.sqlite", "--size", "1GBB"), "expected a size such as 100MB"),
+    (("generate", "x.sqlite", "--size", "0"), "at least 1 byte"),
+    (("generate", "no/such/folder/x.sqlite"), "does not exist: create it first"),
+    (("run", "--batch-size", "abc"), "expected a whole number of at least 1, not 'abc'"),
+    (("run", "--batch-size", "0"), "expected a whole number of at least 1"),
+], ids=["size abc", "size 1GBB", "size 0", "missing folder", "batch abc", "batch 0"])
+def test_bad_arguments_get_one_sentence_and_exit_2(tmp_path: Path, args: tuple[str, ...],
+                                                   message: str) -> None:
+    """Issue 11: no traceback, no internal function name, one sentence, exit 2."""
+    proc = cli(tmp_path, *args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and "positive_int" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.sqlite").exists()
