@@ -16,6 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from app.core.advice import rollback_command
+from app.core.dsn import parse_dsn
 from tests.helpers import empty_ailt_db, sample_db
 from tests.postgres import CANARY_PASSWORD, TargetDb
 
@@ -259,3 +261,38 @@ def test_bad_arguments_get_one_sentence_and_exit_2(tmp_path: Path, args: tuple[s
     assert "Traceback" not in proc.stderr and "positive_int" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_execute_refuses_with_the_dry_runs_count_and_first_value(tmp_path: Path,
+                                                                  target_db: TargetDb) -> None:
+    """Issue 11 bug 5: a NUL, bad UTF-8 and text in an INTEGER column: both say 3, same first."""
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (id, path) VALUES (1, 'a')")
+    rows = [(1, 0, "nul\x00here"), (2, 1, None), (3, "abc", "text in an integer")]
+    conn.executemany("INSERT INTO prompts (id, file_id, prompt_index, message) "
+                     "VALUES (?, 1, ?, ?)", rows)
+    conn.execute("UPDATE prompts SET message = CAST(x'ff61' AS TEXT) WHERE id = 2")
+    conn.commit()
+    args = ("run", "--sqlite", str(tmp_path / "tiny.sqlite"), "--postgres-dsn", target_db.url)
+    dry = cli(tmp_path, *args, "--json")
+    problems = json.loads(dry.stdout)["problems"]
+    assert len(problems) == 3
+    first = problems[0]
+    run = cli(tmp_path, *args, "--execute")
+    assert run.returncode == 3
+    assert "3 value(s) cannot be migrated" in run.stderr
+    assert f"the first: prompts id {first['id']} column {first['column']}" in run.stderr
+    assert "3 value(s) cannot be migrated" in dry.stderr
+
+
+def test_refusal_advice_names_the_target(tmp_path: Path, target_db: TargetDb) -> None:
+    """Issue 11 bug 6: the suggested rollback carries --postgres-dsn (without the password)."""
+    db = sample_db(tmp_path)
+    args = ("run", "--sqlite", str(db), "--postgres-dsn", target_db.url_with_password,
+            "--execute")
+    assert cli(tmp_path, *args).returncode == 0
+    proc = cli(tmp_path, *args)
+    assert proc.returncode == 3
+    expected = rollback_command(parse_dsn(target_db.url))
+    assert "--postgres-dsn" in expected
+    assert f"clear it with {expected} or choose" in proc.stderr

@@ -109,6 +109,10 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
         # NULs and bad UTF-8 as it reads every byte, and only then do we scan to list them.
         plan = build_plan(src, connected, options, on_phase, is_cancelled,
                           thorough=bool(options.repairs))
+        if plan.unrepaired(options.repairs) and not options.repairs:
+            # About to refuse for values: list them all, as the dry run does, so the count
+            # and the first value named are the same as the dry run's.
+            plan = build_plan(src, connected, options, on_phase, is_cancelled, thorough=True)
         check_executable(plan, options.repairs)
         if on_plan is not None:  # e.g. a progress display learning the total before the copy
             on_plan(plan)

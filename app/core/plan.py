@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 
 from app.core import data_checks, lossy_targets
+from app.core.advice import cli_repair, rollback_command
 from app.core.connect import Connected, PasswordLookup, connect
 from app.core.dsn import Target
 from app.core.errors import Cancelled, Refused
@@ -90,6 +91,11 @@ class Plan:
     def not_empty(self) -> list[TablePlan]:
         """Target tables that already hold rows."""
         return [t for t in self.tables if t.status == NOT_EMPTY]
+
+    @property
+    def holding_rows(self) -> list[TablePlan]:
+        """Existing target tables that hold rows, whatever else their status says."""
+        return [t for t in self.tables if t.exists and t.target_rows]
 
     @property
     def schema_problems(self) -> list[str]:
@@ -223,17 +229,22 @@ def build_plan(src: SqliteSource, connected: Connected, options: Options, on_pha
                 connected.password_source, maps, can_create, schema)
 
 
-def check_executable(plan: Plan, repairs: frozenset[str]) -> None:
-    """Raise :class:`Refused` when execute must not start, naming what is wrong and what to do."""
+def check_executable(plan: Plan, repairs: frozenset[str], *,
+                     repair_advice: Callable[[str], str] = cli_repair) -> None:
+    """Raise :class:`Refused` when execute must not start, naming what is wrong and what to do.
+
+    ``repair_advice(repair)`` words the fix for a repairable value (the wizard has checkboxes
+    where the command line has flags).
+    """
     if not plan.tables:
         raise Refused(f"{plan.source.path} holds no tables: there is nothing to migrate.")
     if not any(t.known for t in plan.tables):
         raise Refused(f"{plan.source.path} holds no AI Log Trail tables: choose the file "
                       "AI Log Trail writes (reports/session_data.sqlite by default).")
-    if plan.not_empty:
-        names = ", ".join(f"{t.name} ({t.target_rows} rows)" for t in plan.not_empty)
+    if plan.holding_rows:
+        names = ", ".join(f"{t.name} ({t.target_rows:,} rows)" for t in plan.holding_rows)
         raise Refused(f"The target already holds rows in {names}: clear it with "
-                      "'ailt-migrate rollback --yes' or choose an empty database.")
+                      f"{rollback_command(plan.target)} or choose an empty database.")
     if plan.schema_problems:
         raise Refused("The target's existing tables do not fit: "
                       + "; ".join(plan.schema_problems)
@@ -249,8 +260,8 @@ def check_executable(plan: Plan, repairs: frozenset[str]) -> None:
     bad = plan.unrepaired(repairs)
     if bad:
         first_bad = bad[0]
-        fix = (f" Add --repair {first_bad.repair} to fix it" if first_bad.repair
+        fix = (" " + repair_advice(first_bad.repair) if first_bad.repair
                else " Fix it in the SQLite file")
-        raise Refused(f"{len(bad)} value(s) cannot be migrated as they are; the first: "
+        raise Refused(f"{len(bad):,} value(s) cannot be migrated as they are; the first: "
                       f"{first_bad.table} id {first_bad.id} column {first_bad.column}: "
                       f"{first_bad.reason}.{fix}, or see the dry run's list.")

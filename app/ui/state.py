@@ -56,5 +56,6 @@ class WizardState:
     result: Result | None = None
     report_path: Path | None = None
     backup_path: Path | None = None
+    switched_to: str | None = None  # the backend step 7 last wrote into the config
     pgpass_path: Path | None = None  # where the switch step saved the password, if it did
     target_generation: int = 0  # bumped whenever the target's content changes

@@ -17,6 +17,7 @@ from tests.ui.helpers import (
     count_rows,
     paste_into,
     public_tables,
+    screen_text,
     start_migration,
     status,
     through_source,
@@ -133,3 +134,29 @@ async def test_cancel_mid_copy_leaves_target_unchanged(
         assert app.state.result is None
     with target_db.connect() as conn:
         assert public_tables(conn) == 0
+
+
+async def test_back_after_a_commit_does_not_strand_the_user(
+    wizard: Callable[..., WizardApp],
+    target_db: TargetDb,
+) -> None:
+    """Issue 11 bug 2: esc after "Committed" stays on step 5 and says why; Next still works."""
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await through_source(pilot, app)
+        await to_confirm(pilot, app)
+        await pilot.press("space", "ctrl+n")
+        await wait_step(pilot, app, "5/8")
+        screen = app.screen
+        assert isinstance(screen, ExecuteScreen)
+        await wait_for(pilot, lambda: screen.outcome is not None, what="the migration")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "no way back to the dry run" in screen_text(app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "6/8")
+        await pilot.press("escape")
+        await wait_step(pilot, app, "5/8")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "6/8")

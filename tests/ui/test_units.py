@@ -131,3 +131,20 @@ async def test_connection_form_moves_the_password_and_posts_changed() -> None:
         assert app.query_one("#port", Input).value == "5433"
         target = form.target()
         assert target.password == "s3cret" and target.key == "alice@db.example:5433/ailt"
+
+
+def test_done_advice_names_the_target_and_fits_the_backend() -> None:
+    """Issue 11: the rollback command carries the target; after switching back to SQLite there
+    is no PostgreSQL password advice."""
+    from app.core.advice import rollback_command
+    from app.ui.screens.done import next_steps
+    from app.ui.state import WizardState
+    from tests.ui import fixed_data
+
+    state = WizardState(target=fixed_data.TARGET)
+    text = next_steps(state).plain
+    assert rollback_command(fixed_data.TARGET) in text and "PGPASSWORD" in text
+    assert "s3cret" not in text
+    state.switched_to = "sqlite"
+    text = next_steps(state).plain
+    assert rollback_command(fixed_data.TARGET) in text and "PGPASSWORD" not in text

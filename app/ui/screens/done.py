@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
+from app.core.advice import rollback_command
 from app.ui import formatting
 from app.ui.screens.base import WizardScreen
 from app.ui.state import WizardState
@@ -54,27 +55,32 @@ def summary(state: WizardState) -> Table:
 
 
 def next_steps(state: WizardState) -> Text:
-    """How AI Log Trail finds the password, and how to roll back."""
-    key = state.target.key if state.target else "the database"
-    saved = (
-        f" The password is saved in {formatting.shown_path(state.pgpass_path)}."
-        if state.pgpass_path
-        else " Put the password in one of them."
+    """How AI Log Trail finds the password, and how to roll back (naming the exact target)."""
+    target = state.target
+    key = target.key if target else "the database"
+    empty = (
+        f"run: {rollback_command(target)}" if target else "run ailt-migrate rollback with its DSN"
     )
-    return Text(
-        "\n".join(
-            [
-                "Next steps",
-                f"• Password: AI Log Trail connects to {key} through libpq, which reads "
-                f"PGPASSWORD or ~/.pgpass; the config file never holds the password.{saved} The "
-                "keyring entry (if saved) is only for ailt-migrate.",
-                "• Roll back: the SQLite file was only read, so it is unchanged. To use it again, "
-                "choose Switch backend → SQLite (or restore the backup). To empty PostgreSQL, "
-                "run: ailt-migrate rollback",
-                "• Check: run a fresh AI Log Trail ingest and look at the summaries.",
-            ]
+    if state.switched_to == "sqlite":
+        lines = [
+            "• AI Log Trail uses the SQLite file again; the config no longer names PostgreSQL.",
+            f"• The copy in {key} stays as it is. To empty it, {empty}",
+        ]
+    else:
+        saved = (
+            f" The password is saved in {formatting.shown_path(state.pgpass_path)}."
+            if state.pgpass_path
+            else " Put the password in one of them."
         )
-    )
+        lines = [
+            f"• Password: AI Log Trail connects to {key} through libpq, which reads "
+            f"PGPASSWORD or ~/.pgpass; the config file never holds the password.{saved} The "
+            "keyring entry (if saved) is only for ailt-migrate.",
+            "• Roll back: the SQLite file was only read, so it is unchanged. To use it again, "
+            f"choose Switch backend → SQLite (or restore the backup). To empty PostgreSQL, {empty}",
+            "• Check: run a fresh AI Log Trail ingest and look at the summaries.",
+        ]
+    return Text("\n".join(["Next steps", *lines]))
 
 
 class DoneScreen(WizardScreen):

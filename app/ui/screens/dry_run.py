@@ -38,6 +38,11 @@ STATUS_STYLES = {
 MAX_PROBLEMS_SHOWN = 200
 
 
+def _tick_repair(repair: str) -> str:
+    """The wizard's fix for a repairable value is a checkbox, not a command-line flag."""
+    return f"Tick \"Repair: {REPAIRS[repair].split(' (')[0]}\" below to fix it"
+
+
 class DryRunScreen(WizardScreen):
     """Runs the dry run on arrival (and again after the target changed)."""
 
@@ -249,7 +254,7 @@ class DryRunScreen(WizardScreen):
         if plan is None:
             return
         try:
-            check_executable(plan, self.wizard.state.repairs)
+            check_executable(plan, self.wizard.state.repairs, repair_advice=_tick_repair)
         except MigrateError as exc:
             blocker.show(
                 str(exc)

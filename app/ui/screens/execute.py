@@ -32,9 +32,11 @@ from app.ui.messages import MigrationFinished, MigrationProgress, PhaseChanged
 from app.ui.progress_model import ProgressModel
 from app.ui.screens.base import WizardScreen
 from app.ui.widgets import cells
+from app.ui.widgets.nav_bar import NavBar
 from app.ui.widgets.status_line import StatusLine
 
 REFRESH_S = 0.25
+COMMITTED_HINT = "Committed: no way back to the dry run."
 UNCHANGED = (
     "The target is unchanged: nothing was committed. Press Back to review the dry run, "
     "fix the cause, and try again."
@@ -229,7 +231,7 @@ class ExecuteScreen(WizardScreen):
             self._timer.stop()
         self._refresh_figures()
         self.query_one("#cancel", Button).display = False
-        self.allow_back(True)
+        self.allow_back(message.result is None)
         if self._question is not None and self.app.screen is self._question:
             self._question.dismiss(False)  # the question came too late: say what happened
             if message.result is not None:
@@ -267,6 +269,10 @@ class ExecuteScreen(WizardScreen):
         )
         if message.report_error:
             self.notify(message.report_error, severity="warning", timeout=10)
+        # The dry run would now see the migrated rows as a "target not empty" blocker and
+        # strand the user there: after a commit the way is forward (Verify shows what was done).
+        self.allow_back(False)
+        self.query_one(NavBar).hint(COMMITTED_HINT)
         self.allow_next(True)
         self.query_one("#next", Button).focus()
 
@@ -311,12 +317,9 @@ class ExecuteScreen(WizardScreen):
         self._cancel.set()
 
     def action_back(self) -> None:
-        """After a commit, back goes to the dry run (the summary would be stale)."""
-        if self.running:
-            return
-        if self.outcome is not None and self.outcome.result is not None:
+        """Back to the summary after a failure or a cancel (after a commit Back is off)."""
+        if not self.running and self._back_allowed:
             self.app.pop_screen()
-        self.app.pop_screen()
 
     def action_next(self) -> None:
         """On to verification."""

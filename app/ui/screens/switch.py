@@ -196,6 +196,7 @@ class SwitchScreen(WizardScreen):
             self.query_one("#apply", Button).disabled = False
             return
         self.wizard.state.backup_path = message.backup
+        self.wizard.state.switched_to = self._plan.to if self._plan else None
         self.wizard.state.pgpass_path = message.pgpass or self.wizard.state.pgpass_path
         backup = formatting.shown_path(message.backup) if message.backup else "none needed"
         extra = (
@@ -210,6 +211,7 @@ class SwitchScreen(WizardScreen):
         )
         self.query_one(NavBar).set_next(label="Close" if self._revisit else "Next: done")
         self.query_one("#next", Button).focus()
+        self._refresh_preview()  # the old diff is history now: show what the config says
 
     def action_next(self) -> None:
         """On to the summary (or back to it when revisiting)."""
