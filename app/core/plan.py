@@ -18,6 +18,7 @@ import psycopg
 
 from app.core import data_checks, lossy_targets
 from app.core.advice import cli_repair, rollback_command
+from app.core.cancel import cancellable
 from app.core.connect import Connected, PasswordLookup, connect
 from app.core.dsn import Target
 from app.core.errors import Cancelled, Refused
@@ -183,7 +184,8 @@ def dry_run(source_path: Path, target: Target, options: Options | None = None,
         on_phase("Connecting to PostgreSQL")
         connected = connect_target(target, options)
         stack.callback(connected.conn.close)
-        plan = build_plan(src, connected, options, on_phase, is_cancelled)
+        with cancellable(src.conn, is_cancelled):
+            plan = build_plan(src, connected, options, on_phase, is_cancelled)
         connected.conn.rollback()
         return plan
 

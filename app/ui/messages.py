@@ -85,6 +85,7 @@ class DryRunFinished(Message):
 
     plan: Plan | None = None
     error: str | None = None
+    cancelled: bool = False
 
 
 @dataclass

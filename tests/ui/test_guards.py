@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Checkbox
 
 from app.ui.app import WizardApp
@@ -75,3 +77,38 @@ async def test_ctrl_c_quits_outside_text_fields(
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_dry_run_can_be_cancelled(
+    wizard: Callable[..., WizardApp], target_db: TargetDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 bug 7: esc cancels a running dry run (Back is off meanwhile), the engine sees
+    the cancel, and Back works again afterwards. The engine's own cancel is tested in
+    tests/test_cancel.py; here a slow stand-in keeps the scan running until it is cancelled."""
+    from app.core.errors import Cancelled
+    from app.ui.screens import dry_run as dry_run_screen
+
+    seen: list[bool] = []
+
+    def slow_dry_run(*args: object, is_cancelled: Callable[[], bool], **kw: object) -> None:
+        deadline = time.monotonic() + 20
+        while not is_cancelled() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(is_cancelled())
+        raise Cancelled("Cancelled: nothing was written.")
+
+    monkeypatch.setattr(dry_run_screen, "dry_run", slow_dry_run)
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        screen = app.screen
+        assert screen.query_one("#back", Button).disabled
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: seen == [True], what="the cancel to reach the engine")
+        await wait_for(pilot, lambda: "cancelled" in screen_text(app), what="the message")
+        assert app.screen is screen
+        assert not screen.query_one("#back", Button).disabled
+        await pilot.press("escape")
+        await wait_step(pilot, app, "2/8")

@@ -4,6 +4,7 @@ by "Clear the target", which asks first."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
+from textual.worker import get_current_worker
 
 from app.core.credentials import lookup_for_connect
 from app.core.dsn import Target
-from app.core.errors import MigrateError
+from app.core.errors import Cancelled, MigrateError
 from app.core.migrate import Options, check_executable, dry_run
 from app.core.plan import NOT_EMPTY, PROBLEM, Plan
 from app.core.rollback import ClearPlan, clear, plan_clear
@@ -36,6 +38,7 @@ STATUS_STYLES = {
     "ready": "green",
 }
 MAX_PROBLEMS_SHOWN = 200
+CANCELLED = "Dry run cancelled: nothing was written. ctrl+r runs it again; esc goes back."
 
 
 def _tick_repair(repair: str) -> str:
@@ -49,6 +52,8 @@ class DryRunScreen(WizardScreen):
     STEP = 3
     STEP_NAME = "Dry run"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel dry run"),
+        Binding("escape", "back", "Back"),
         Binding("ctrl+n", "next", "Next: confirm"),
         Binding("ctrl+r", "rerun", "Run again"),
     ]
@@ -58,6 +63,7 @@ class DryRunScreen(WizardScreen):
         self._given = plan
         self._generation = -1
         self._dry_running = False
+        self._cancel = threading.Event()
 
     def compose_body(self) -> ComposeResult:
         """Status, the side-by-side table, then what needs a decision."""
@@ -115,6 +121,8 @@ class DryRunScreen(WizardScreen):
             )
             return
         self._dry_running = True
+        self._cancel.clear()
+        self.allow_back(False)  # esc cancels meanwhile: leaving would strand a scan
         self._generation = state.target_generation
         state.plan = None
         self.allow_next(False)
@@ -123,33 +131,60 @@ class DryRunScreen(WizardScreen):
 
     @work(thread=True, exit_on_error=False, group="dry-run", exclusive=True)
     def _dry_run(self, path: Path, target: Target) -> None:
-        message = DryRunFinished()
+        worker = get_current_worker()
+        message = DryRunFinished(error="The dry run stopped unexpectedly.")
         try:
             options = Options(
                 batch_size=self.wizard.deps.batch_size,
                 keyring_lookup=lookup_for_connect(self.wizard.deps.credential_store),
             )
-            plan = dry_run(path, target, options, on_phase=self._post_phase)
+            plan = dry_run(
+                path,
+                target,
+                options,
+                on_phase=self._post_phase,
+                is_cancelled=lambda: worker.is_cancelled or self._cancel.is_set(),
+            )
             message = DryRunFinished(plan)
+        except Cancelled:
+            message = DryRunFinished(error=CANCELLED, cancelled=True)
         except Exception as exc:
             message = DryRunFinished(error=describe(exc, target.secrets()))
         finally:
             self.post_message(message)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the dry run runs, escape cancels it; otherwise it goes back."""
+        if action == "cancel":
+            return self._dry_running
+        if action == "back" and self._dry_running:
+            return False
+        return super().check_action(action, parameters)
+
+    def action_cancel(self) -> None:
+        """Stop the dry run (SQLite's statement is interrupted within milliseconds)."""
+        if self._dry_running:
+            self._cancel.set()
+            self.query_one("#dry-status", StatusLine).show("Cancelling the dry run…", "busy")
 
     def _post_phase(self, phase: str) -> None:
         self.post_message(PhaseChanged(phase))
 
     @on(PhaseChanged)
     def _phase(self, message: PhaseChanged) -> None:
-        if self._dry_running:
-            self.query_one("#dry-status", StatusLine).show(message.phase + "…", "busy")
+        if self._dry_running and not self._cancel.is_set():
+            self.query_one("#dry-status", StatusLine).show(
+                message.phase + "… (esc cancels)", "busy"
+            )
 
     @on(DryRunFinished)
     def _finished(self, message: DryRunFinished) -> None:
         self._dry_running = False
+        self.allow_back(True)
         if message.plan is None:
             error = message.error or "The dry run failed."
-            self.query_one("#dry-status", StatusLine).show(error, "error")
+            severity = "warning" if message.cancelled else "error"
+            self.query_one("#dry-status", StatusLine).show(error, severity)
             return
         self._show(message.plan)
 
