@@ -10,6 +10,16 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def values(n: int) -> str:
+    """``1 value``, ``2,241 values``."""
+    return f"{n:,} value" + ("" if n == 1 else "s")
+
+
+def as_they_are(n: int) -> str:
+    """``1 value cannot be migrated as it is`` / ``3 values … as they are``."""
+    return f"{values(n)} cannot be migrated as " + ("it is" if n == 1 else "they are")
+
+
 def size(n_bytes: int) -> str:
     """``4.4 MB`` (SI units, like the generator and the README)."""
     value = float(n_bytes)

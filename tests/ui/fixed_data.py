@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.core.dsn import Target
+from app.core.inventory import Kind, SchemaObject, Verdict
 from app.core.migrate import Result
 from app.core.plan import NOT_EMPTY, PROBLEM, READY, WILL_CREATE, Plan, TablePlan
 from app.core.scan import Problem, ProblemCode
+from app.core.schema_plan import SchemaPlan
 from app.core.source import SourceInfo, SourceTable
 from app.core.spot_check import Sample
 from app.core.switch import SwitchPlan
@@ -70,6 +72,32 @@ def plan(*, not_empty: bool = False) -> Plan:
         else []
     )
     return Plan(source(), TARGET, "18.6", tables, problems, [])
+
+
+def lossy_plan() -> Plan:
+    """A target whose existing ``token_messages`` has a 4-byte real and an integer column, and a
+    file with a view, a trigger and a translated index (issues 9 and 10)."""
+    tables = [
+        TablePlan(name, True, rows, 0, True, PROBLEM if name == "token_messages" else READY)
+        for name, rows in ROWS.items()
+    ]
+    problems = [
+        Problem("token_messages", 4, "cost_usd", ProblemCode.LOSSY,
+                "33.333333333333336 would become 33.33333206176758 in its 4-byte real"),
+        Problem("token_messages", 9, "cost_usd", ProblemCode.LOSSY,
+                "0.1 would become 0.10000000149011612 in its 4-byte real"),
+        Problem("token_messages", 12, "input_tokens", ProblemCode.RANGE, "integer 3000000000"),
+    ]
+    objects = [
+        SchemaObject(Kind.VIEW, "daily_costs", None, Verdict.NOT_MIGRATED,
+                     "views are not migrated: recreate it in PostgreSQL"),
+        SchemaObject(Kind.TRIGGER, "touch_updated_at", "sessions", Verdict.NOT_MIGRATED,
+                     "SQLite trigger bodies cannot be translated"),
+        SchemaObject(Kind.INDEX, "idx_events_lower_type", "events", Verdict.TRANSLATED,
+                     postgres="CREATE INDEX ... (lower(type))"),
+    ]
+    return Plan(source(), TARGET, "18.6", tables, problems, [],
+                schema=SchemaPlan(objects=objects))
 
 
 def result() -> Result:

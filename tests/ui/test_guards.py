@@ -40,7 +40,8 @@ async def test_repair_choice_unblocks_next(
         await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
         await pilot.pause(0.1)
         text = screen_text(app)
-        assert "1 value(s) cannot be migrated as they are" in text
+        assert "1 value cannot be migrated as it is" in text  # not "(1 values)"
+        assert "value(s)" not in text
         assert "prompts" in text and "raw_json" in text and "NUL" in text
         assert app.screen.query_one("#next", Button).disabled
         box = app.screen.query_one("#repair-strip-nul", Checkbox)

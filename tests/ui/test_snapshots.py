@@ -138,9 +138,17 @@ def test_dry_run(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None
 
 
 def test_dry_run_not_empty(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
-    """Step 3: a target that already holds rows, values that need a repair."""
+    """Step 3 at 80x24: a target that already holds rows, values that need a repair; the two
+    ways out and the repair box are visible without scrolling."""
     run_before = show(lambda app: DryRunScreen(fixed_data.plan(not_empty=True)))
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
+
+
+def test_dry_run_lossy_and_objects(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
+    """Step 3 at 80x24: values an existing column would change (widen or accept, one or the
+    other) and the schema objects not migrated as they are."""
+    run_before = show(lambda app: DryRunScreen(fixed_data.lossy_plan()))
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
 
 
 def test_dry_run_80x24_light(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:

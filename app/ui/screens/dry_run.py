@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, DataTable, Label, Static
+from textual.widgets import Button, DataTable, Label, Static
 from textual.worker import get_current_worker
 
 from app.core.credentials import lookup_for_connect
@@ -22,15 +22,27 @@ from app.core.errors import Cancelled, MigrateError
 from app.core.migrate import Options, check_executable, dry_run
 from app.core.plan import NOT_EMPTY, PROBLEM, Plan
 from app.core.rollback import ClearPlan, clear, plan_clear
-from app.core.scan import FIXES, REPAIRS
 from app.ui import formatting
 from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import describe
 from app.ui.messages import ClearPlanned, DryRunFinished, PhaseChanged, TargetCleared
 from app.ui.screens.base import WizardScreen
 from app.ui.widgets import cells
+from app.ui.widgets.repair_choices import RepairChoices, fixable_counts
 from app.ui.widgets.status_line import StatusLine
 
+SHORT_REASONS = {  # the Why column at 80 columns; the whole reason shows below the table
+    "nul": "NUL character",
+    "utf8": "not UTF-8",
+    "type": "wrong type",
+    "range": "out of range",
+    "blob": "binary in text",
+    "timestamp": "not a timestamp",
+    "orphan": "no parent row",
+    "collision": "duplicate key",
+    "lossy": "would change",
+}
+VERDICT_STYLES = {"refused": "bold red", "not migrated": "yellow", "translated": "cyan"}
 STATUS_STYLES = {
     NOT_EMPTY: "bold yellow",
     PROBLEM: "bold red",
@@ -41,9 +53,18 @@ MAX_PROBLEMS_SHOWN = 200
 CANCELLED = "Dry run cancelled: nothing was written. ctrl+r runs it again; esc goes back."
 
 
-def _tick_repair(repair: str) -> str:
-    """The wizard's fix for a repairable value is a checkbox, not a command-line flag."""
-    return f"Tick \"Repair: {REPAIRS[repair].split(' (')[0]}\" below to fix it"
+def _not_ready(plan: Plan, repairs: frozenset[str], refusal: MigrateError) -> str:
+    """Why Next is off, short when the details are on screen (the engine's sentence is for the
+    command line: it names flags where the wizard has buttons and checkboxes)."""
+    if plan.holding_rows:
+        return "Not ready: the target must be empty (see the two ways out below)."
+    bad = plan.unrepaired(repairs)
+    if bad and not plan.schema.refused and not plan.schema_problems:
+        fixable = any(p.repair for p in bad)
+        how = "tick a repair below or fix" if fixable else "fix"
+        them = "it" if len(bad) == 1 else "them"
+        return f"Not ready: {formatting.as_they_are(len(bad))}: {how} {them} in the SQLite file."
+    return str(refusal)
 
 
 class DryRunScreen(WizardScreen):
@@ -64,20 +85,12 @@ class DryRunScreen(WizardScreen):
         self._generation = -1
         self._dry_running = False
         self._cancel = threading.Event()
+        self._summary = ""
 
     def compose_body(self) -> ComposeResult:
-        """Status, the side-by-side table, then what needs a decision."""
+        """Status and what needs a decision first (visible at 80x24), then the details."""
         yield StatusLine(id="dry-status")
-        table: DataTable[object] = DataTable(id="plan", cursor_type="row")
-        for label, key in (
-            ("Table", "table"),
-            ("SQLite rows", "sqlite"),
-            ("Postgres rows", "postgres"),
-            ("Status", "status"),
-        ):
-            table.add_column(label, key=key)
-        yield table
-        yield Static("", id="created", markup=False)
+        yield StatusLine(id="blocker")
         with Vertical(id="not-empty", classes="callout"):
             yield Static("", id="not-empty-text", markup=False)
             with Horizontal(classes="row buttons"):
@@ -89,13 +102,32 @@ class DryRunScreen(WizardScreen):
             for label in ("Table", "Row id", "Column", "Why"):
                 problems.add_column(label)
             yield problems
+            yield Static("", id="problem-detail", classes="detail", markup=False)
             yield Vertical(id="repairs")
+        with Vertical(id="objects", classes="callout"):
+            yield Label("", id="objects-title", markup=False)
+            objects: DataTable[object] = DataTable(id="object-table", cursor_type="row")
+            for label in ("Kind", "Name", "Verdict", "Detail"):
+                objects.add_column(label)
+            yield objects
+            yield Static("", id="object-detail", classes="detail", markup=False)
+        table: DataTable[object] = DataTable(id="plan", cursor_type="row")
+        for label, key in (
+            ("Table", "table"),
+            ("SQLite rows", "sqlite"),
+            ("Postgres rows", "postgres"),
+            ("Status", "status"),
+        ):
+            table.add_column(label, key=key)
+        yield table
+        yield Static("", id="created", markup=False)
         yield Static("", id="warnings", markup=False)
-        yield StatusLine(id="blocker")
 
     def on_mount(self) -> None:
         """Show the given plan, or run the dry run."""
-        for widget_id in ("#not-empty", "#problems", "#plan", "#created", "#warnings"):
+        for widget_id in (
+            "#not-empty", "#problems", "#objects", "#plan", "#created", "#warnings"
+        ):
             self.query_one(widget_id).display = False
         if self._given is not None:
             self._generation = self.wizard.state.target_generation
@@ -196,10 +228,9 @@ class DryRunScreen(WizardScreen):
         created = plan.created
         summary = (
             f"PostgreSQL {plan.server_version} · {formatting.count(plan.total_source_rows)}"
-            f" rows to copy from {plan.source.path.name} · "
-            f"{len(created)} of {len(plan.tables)} tables will be created"
+            f" rows in {len(plan.tables)} tables · {len(created)} to be created"
         )
-        self.query_one("#dry-status", StatusLine).show(summary, "ok")
+        self._summary = summary
         self._fill_table(plan)
         created_note = self.query_one("#created", Static)
         created_note.display = bool(created)
@@ -209,6 +240,7 @@ class DryRunScreen(WizardScreen):
         warnings.update(Text("\n".join("! " + w for w in plan.warnings), style="yellow"))
         self._show_not_empty(plan)
         self._show_problems(plan)
+        self._show_objects(plan)
         self._check()
 
     def _fill_table(self, plan: Plan) -> None:
@@ -252,34 +284,80 @@ class DryRunScreen(WizardScreen):
         if not plan.problems:
             return
         self.query_one("#problems-title", Label).update(
-            f"{formatting.count(len(plan.problems))} value(s) cannot be migrated as they are:"
+            formatting.as_they_are(len(plan.problems))
+            + (f" (the first {MAX_PROBLEMS_SHOWN} listed):"
+               if len(plan.problems) > MAX_PROBLEMS_SHOWN else ":")
         )
         table = self.query_one("#problem-table", DataTable)
         table.clear()
-        for p in plan.problems[:MAX_PROBLEMS_SHOWN]:
+        for i, p in enumerate(plan.problems[:MAX_PROBLEMS_SHOWN]):
             table.add_row(
-                cells.text(p.table), cells.key(p.id), cells.text(p.column), cells.text(p.reason)
+                cells.text(p.table),
+                cells.key(p.id),
+                cells.text(p.column),
+                cells.text(SHORT_REASONS.get(p.code, p.code)),
+                key=str(i),
             )
+        self._problem_detail(0)
         repairs = self.query_one("#repairs", Vertical)
         repairs.remove_children()
-        for name, description in REPAIRS.items():
-            n = sum(1 for p in plan.problems if name in FIXES.get(p.code, ()))
-            if n:
-                repairs.mount(
-                    Checkbox(
-                        f"Repair: {description} ({formatting.count(n)} values)",
-                        name in self.wizard.state.repairs,
-                        id=f"repair-{name}",
-                        compact=True,
-                    )
-                )
+        counts = fixable_counts(plan.problems)
+        if counts:
+            choices = RepairChoices(counts, self.wizard.state.repairs)
+            self.wizard.state.repairs = choices.chosen  # only what this plan offers
+            repairs.mount(choices)
 
-    @on(Checkbox.Changed, "#repairs Checkbox")
-    def _repair_toggled(self, event: Checkbox.Changed) -> None:
-        name = (event.checkbox.id or "").removeprefix("repair-")
-        repairs = set(self.wizard.state.repairs)
-        (repairs.add if event.value else repairs.discard)(name)
-        self.wizard.state.repairs = frozenset(repairs)
+    @on(DataTable.RowHighlighted, "#problem-table")
+    def _problem_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._problem_detail(event.cursor_row)
+
+    def _problem_detail(self, index: int) -> None:
+        """The highlighted value's whole reason (the Why column is short at 80 columns)."""
+        plan = self.wizard.state.plan
+        if plan is None or not 0 <= index < len(plan.problems):
+            return
+        p = plan.problems[index]
+        self.query_one("#problem-detail", Static).update(
+            f"{p.table} id {p.id} · {p.column}: {p.reason}"
+        )
+
+    def _show_objects(self, plan: Plan) -> None:
+        """Schema objects not migrated as they are (issue 9): translated, dropped, refused."""
+        objects = plan.schema.not_as_is
+        box = self.query_one("#objects")
+        box.display = bool(objects)
+        if not objects:
+            return
+        self.query_one("#objects-title", Label).update(
+            f"{len(objects)} schema object{'s' if len(objects) != 1 else ''} "
+            "not migrated as they are:"
+        )
+        table = self.query_one("#object-table", DataTable)
+        table.clear()
+        for i, o in enumerate(objects):
+            style = VERDICT_STYLES.get(o.verdict, "")
+            table.add_row(
+                cells.text(o.kind),
+                cells.text(o.name),
+                cells.text(o.verdict, style),
+                cells.text(o.detail or o.postgres or ""),
+                key=str(i),
+            )
+        self._object_detail(0)
+
+    @on(DataTable.RowHighlighted, "#object-table")
+    def _object_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._object_detail(event.cursor_row)
+
+    def _object_detail(self, index: int) -> None:
+        plan = self.wizard.state.plan
+        objects = plan.schema.not_as_is if plan else []
+        if 0 <= index < len(objects):
+            self.query_one("#object-detail", Static).update(objects[index].line)
+
+    @on(RepairChoices.Changed)
+    def _repairs_changed(self, event: RepairChoices.Changed) -> None:
+        self.wizard.state.repairs = event.repairs
         self._check()
 
     def _check(self) -> None:
@@ -289,18 +367,18 @@ class DryRunScreen(WizardScreen):
         if plan is None:
             return
         try:
-            check_executable(plan, self.wizard.state.repairs, repair_advice=_tick_repair)
+            check_executable(plan, self.wizard.state.repairs)
         except MigrateError as exc:
-            blocker.show(
-                str(exc)
-                if not plan.not_empty
-                else "Not ready: the target must be empty (see the two ways out above).",
-                "error",
-            )
+            blocker.show(_not_ready(plan, self.wizard.state.repairs, exc), "error")
+            self._summary_shown("warning")  # no green tick above "Not ready"
             self.allow_next(False)
             return
         blocker.clear()
+        self._summary_shown("ok")
         self.allow_next(True)
+
+    def _summary_shown(self, severity: str) -> None:
+        self.query_one("#dry-status", StatusLine).show(self._summary, severity)
 
     # --- the two ways out ---------------------------------------------------------------------
 
