@@ -111,3 +111,9 @@ def _check(tm: TableMap, mine: Checksum, theirs: Checksum) -> TableCheck:
     method = ORDERED if tm.source.integer_pk is not None else UNORDERED
     return TableCheck(tm.name, mine.rows, theirs.rows, mine.hexdigest, theirs.hexdigest,
                       method, mine.rows * len(tm.columns))
+
+
+def every_value_compared(check: TableCheck, columns: int) -> bool:
+    """Whether the checksums covered every value of a table of ``columns`` columns: each row,
+    each column (what a screen may call "every value compared")."""
+    return check.counts_match and check.values_compared == check.source_rows * columns

@@ -103,14 +103,14 @@ def lossy_plan() -> Plan:
 def result() -> Result:
     """A committed migration with fixed timings."""
     checks = [
-        TableCheck(name, rows, rows, f"{i:032x}", f"{i:032x}")
+        TableCheck(name, rows, rows, f"{i:032x}", f"{i:032x}", values_compared=rows * 8)
         for i, (name, rows) in enumerate(ROWS.items())
     ]
     return Result(plan(), checks, [], elapsed_s=1.25, copy_s=0.8, verify_s=0.3, committed=True)
 
 
 def samples() -> list[Sample]:
-    """The spot check's three rows."""
+    """The spot check: every cell of a few sampled rows, one long JSON value among them."""
     session = (
         '{"events": [{"timestamp": "2025-09-14T16:43:43.597Z", "type": "session_meta", '
         '"payload": {"id": "0199491c-6c6d", "cwd": "/home/alice/[project]"}}]}'
@@ -119,11 +119,19 @@ def samples() -> list[Sample]:
         '{"timestamp": "2025-09-14T18:57:16.538Z", "type": "event_msg", '
         '"payload": {"type": "user_message", "message": "Fix the flaky test, café ☕"}}'
     )
-    return [
-        Sample("sessions", "raw_json", 13, session, session),
-        Sample("prompts", "raw_json", 89, prompt, prompt),
-        Sample("function_calls", "raw_call_json", 233, "{}", "{}"),
+    cells = [
+        ("files", 1, "path", "rollouts/2025/09/14/rollout-0199491c.jsonl"),
+        ("files", 1, "ingested_at", "2025-09-14 16:43:44"),
+        ("sessions", 13, "session_id", "0199491c-6c6d"),
+        ("sessions", 13, "cwd", "/home/alice/[project]"),
+        ("sessions", 13, "raw_json", session),
+        ("prompts", 89, "prompt_index", "3"),
+        ("prompts", 89, "message", "Fix the flaky test, café ☕"),
+        ("prompts", 89, "raw_json", prompt),
+        ("token_messages", 233, "cost_usd", "0.0123"),
+        ("token_messages", 233, "input_tokens", None),
     ]
+    return [Sample(table, column, row_id, value, value) for table, row_id, column, value in cells]
 
 
 def switch_plan(config: Path) -> SwitchPlan:

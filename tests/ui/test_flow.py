@@ -93,6 +93,7 @@ async def test_whole_flow_migrates_and_switches(
             pilot, lambda: "identical" in status(app, "#spot-status"), what="the spot check"
         )
         assert status(app, "#verdict").startswith("All 10 tables match")
+        assert "every value" in status(app, "#verdict")  # proven by values_compared
         await pilot.press("ctrl+n")
         # 7 Switch: preview, apply.
         await wait_step(pilot, app, "7/8")

@@ -1,5 +1,10 @@
-"""Step 6: what was checked before the commit (counts and checksums per table), and a spot
-check the user can read: one sampled row's raw JSON from SQLite beside PostgreSQL's copy."""
+"""Step 6: what was checked before the commit, and a spot check the user can read.
+
+The per-table checks come from the engine's result: both row counts, how many values the
+checksums covered and how (the text says "every value" only when the count proves it). The spot
+check reads sampled cells afresh from both sides (the first, middle and last row of every table,
+every column): one line per cell in a table, the highlighted cell's whole values below it.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +15,39 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label, Static
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
 
 from app.core.credentials import lookup_for_connect
 from app.core.dsn import Target
 from app.core.migrate import Result
 from app.core.spot_check import Sample, sample_rows
+from app.core.verify import ORDERED, UNORDERED, TableCheck, every_value_compared
+from app.ui import formatting
 from app.ui.jobs import describe
 from app.ui.messages import SamplesLoaded
 from app.ui.screens.base import WizardScreen
 from app.ui.widgets import cells
 from app.ui.widgets.status_line import StatusLine
 
-SAMPLE_CHARS = 300
+CELL_CHARS = 14  # a value in the spot-check table; the whole value shows below it
+METHODS = {ORDERED: "key order", UNORDERED: "any order"}
 
 
 def _mark(ok: bool) -> Text:
-    return Text("✓ match", style="green") if ok else Text("✗ differs", style="bold red")
+    return Text("✓", style="green") if ok else Text("✗", style="bold red")
 
 
-def _excerpt(value: str | None) -> Text:
+def _cut(value: str | None, width: int = CELL_CHARS) -> Text:
+    """A value on one line, cut with an ellipsis; NULL and a missing value are said so."""
     if value is None:
-        return Text("(missing)", style="bold red")
-    cut = value if len(value) <= SAMPLE_CHARS else value[:SAMPLE_CHARS] + "…"
-    return Text(cut)
+        return Text("(none)", style="dim")
+    flat = " ".join(value.split())
+    return Text(flat if len(flat) <= width else flat[: width - 1] + "…")
+
+
+def _full(value: str | None) -> Text:
+    return Text("(none)", style="dim") if value is None else Text(value)
 
 
 class VerifyScreen(WizardScreen):
@@ -48,22 +61,27 @@ class VerifyScreen(WizardScreen):
     def __init__(self, samples: list[Sample] | None = None) -> None:
         super().__init__()
         self._samples = samples
+        self._shown: list[Sample] = []
 
     def compose_body(self) -> ComposeResult:
-        """Verdict, per-table checks, spot check."""
+        """Verdict, per-table checks, spot check, the highlighted cell."""
         yield StatusLine(id="verdict")
-        table: DataTable[object] = DataTable(id="checks", cursor_type="row")
-        for label in ("Table", "SQLite rows", "Postgres rows", "Counts", "Checksums"):
-            table.add_column(label)
-        yield table
-        yield Label(
-            "Spot check: one sampled row per table, SQLite beside PostgreSQL", id="spot-title"
-        )
+        checks: DataTable[object] = DataTable(id="checks", cursor_type="row")
+        for label in ("Table", "SQLite", "Postgres", "Values", "Checksum", ""):
+            checks.add_column(label)
+        yield checks
         yield StatusLine(id="spot-status")
-        yield Vertical(id="samples")
+        spot: DataTable[object] = DataTable(id="spot", cursor_type="row")
+        for label in ("Table", "Id", "Column", "SQLite", "PostgreSQL", ""):
+            spot.add_column(label)
+        yield spot
+        with VerticalScroll(id="spot-detail"):
+            yield Static("", id="spot-values")
 
     def on_mount(self) -> None:
         """Show the checks; load the samples (or show the given ones)."""
+        self.query_one("#spot").display = False
+        self.query_one("#spot-detail").display = False
         result = self.wizard.state.result
         if result is None:
             self.query_one("#verdict", StatusLine).show("Nothing was migrated yet.", "error")
@@ -73,27 +91,30 @@ class VerifyScreen(WizardScreen):
         if self._samples is not None:
             self._show_samples(self._samples)
         elif self.wizard.state.target is not None:
-            self.query_one("#spot-status", StatusLine).show("Reading sample rows…", "busy")
+            self.query_one("#spot-status", StatusLine).show(
+                "Spot check: reading sampled rows again from both sides…", "busy"
+            )
             self._load(result.plan.source.path, self.wizard.state.target)
+
+    # --- the checks made before the commit ----------------------------------------------------
 
     def _show_checks(self, result: Result) -> None:
         table = self.query_one("#checks", DataTable)
+        columns = {tm.name: len(tm.columns) for tm in result.plan.maps}
+        every = True
         for c in result.checks:
+            every = every and c.table in columns and every_value_compared(c, columns[c.table])
             table.add_row(
                 cells.text(c.table),
                 cells.number(c.source_rows),
                 cells.number(c.target_rows),
-                _mark(c.counts_match),
-                _mark(c.checksums_match),
+                cells.number(c.values_compared),
+                cells.text(METHODS.get(c.method, c.method)),
+                _mark(c.ok),
             )
-        ok = result.counts_match and result.checksums_match
-        self.query_one("#verdict", StatusLine).show(
-            f"All {len(result.checks)} tables match: same row counts and same checksums on "
-            "both sides (checked before the commit)."
-            if ok
-            else "Some tables differ (see below): please report this.",
-            "ok" if ok else "error",
-        )
+        self.query_one("#verdict", StatusLine).show(*_verdict(result.checks, every))
+
+    # --- the spot check -----------------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False, group="verify")
     def _load(self, path: Path, target: Target) -> None:
@@ -114,30 +135,65 @@ class VerifyScreen(WizardScreen):
             self._show_samples(message.samples)
 
     def _show_samples(self, samples: list[Sample]) -> None:
-        status = self.query_one("#spot-status", StatusLine)
+        rows = {(s.table, s.id) for s in samples}
+        tables = {s.table for s in samples}
         same = sum(1 for s in samples if s.same)
-        status.show(
-            f"{same} of {len(samples)} sampled values are identical.",
+        self.query_one("#spot-status", StatusLine).show(
+            f"Spot check: {formatting.count(same)} of {formatting.count(len(samples))} cells "
+            f"identical ({len(rows)} rows of {len(tables)} tables: first, middle and last row, "
+            "read again from both sides)."
+            if samples
+            else "Spot check: no table has rows to sample.",
             "ok" if same == len(samples) else "error",
         )
-        box = self.query_one("#samples", Vertical)
-        box.remove_children()
-        for s in samples:
-            verdict = "identical" if s.same else "DIFFERENT"
-            box.mount(
-                Static(
-                    Text(
-                        f"{s.table} id {s.id} · {s.column} · {verdict}",
-                        style="bold" if s.same else "bold red",
-                    ),
-                    classes="sample-title",
-                )
+        self._shown = samples
+        spot = self.query_one("#spot", DataTable)
+        spot.clear()
+        spot.display = bool(samples)
+        self.query_one("#spot-detail").display = bool(samples)
+        for i, s in enumerate(samples):
+            spot.add_row(
+                cells.text(s.table),
+                cells.key(s.id),
+                _cut(s.column, 16),
+                _cut(s.sqlite_value),
+                _cut(s.postgres_value),
+                _mark(s.same),
+                key=str(i),
             )
-            left = Static(_excerpt(s.sqlite_value), classes="sample")
-            right = Static(_excerpt(s.postgres_value), classes="sample")
-            left.border_title, right.border_title = "SQLite", "PostgreSQL"
-            box.mount(Horizontal(left, right, classes="sample-pair"))
+        self._detail(0)
+
+    @on(DataTable.RowHighlighted, "#spot")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._detail(event.cursor_row)
+
+    def _detail(self, index: int) -> None:
+        """The highlighted cell's whole values, SQLite above PostgreSQL."""
+        if not 0 <= index < len(self._shown):
+            return
+        s = self._shown[index]
+        verdict = Text("identical", style="green") if s.same else Text("DIFFERENT", "bold red")
+        text = Text.assemble(
+            (f"{s.table} id {s.id} · {s.column} · ", "bold"),
+            verdict,
+            "\n",
+            ("SQLite      ", "dim"),
+            _full(s.sqlite_value),
+            "\n",
+            ("PostgreSQL  ", "dim"),
+            _full(s.postgres_value),
+        )
+        self.query_one("#spot-values", Static).update(text)
 
     def action_next(self) -> None:
         """On to the optional backend switch."""
         self.wizard.advance(self.STEP)
+
+
+def _verdict(checks: list[TableCheck], every: bool) -> tuple[str, str]:
+    """The one line above the checks: what matched, and how much was compared."""
+    if not all(c.ok for c in checks):
+        bad = ", ".join(c.table for c in checks if not c.ok)
+        return f"These tables differ: {bad}. Please report this.", "error"
+    how = "row counts and a checksum of every value" if every else "row counts and checksums"
+    return f"All {len(checks)} tables match ({how}), checked before the commit.", "ok"
