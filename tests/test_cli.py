@@ -43,7 +43,7 @@ def test_dry_run_prints_the_side_by_side_table(tmp_path: Path, target_db: Target
     proc = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", target_db.url)
     assert proc.returncode == 0, proc.stderr
     assert "SQLite rows" in proc.stdout and "Postgres rows" in proc.stdout
-    assert "files                                3              0  will be created" in proc.stdout
+    assert "files                                3              —  will be created" in proc.stdout
     assert "PostgreSQL " in proc.stdout and "Dry run only" in proc.stdout
     with target_db.connect() as conn:
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'"
@@ -280,9 +280,9 @@ def test_execute_refuses_with_the_dry_runs_count_and_first_value(tmp_path: Path,
     first = problems[0]
     run = cli(tmp_path, *args, "--execute")
     assert run.returncode == 3
-    assert "3 value(s) cannot be migrated" in run.stderr
+    assert "3 values cannot be migrated" in run.stderr
     assert f"the first: prompts id {first['id']} column {first['column']}" in run.stderr
-    assert "3 value(s) cannot be migrated" in dry.stderr
+    assert "3 values cannot be migrated" in dry.stderr
 
 
 def test_refusal_advice_names_the_target(tmp_path: Path, target_db: TargetDb) -> None:
@@ -296,3 +296,15 @@ def test_refusal_advice_names_the_target(tmp_path: Path, target_db: TargetDb) ->
     expected = rollback_command(parse_dsn(target_db.url))
     assert "--postgres-dsn" in expected
     assert f"clear it with {expected} or choose" in proc.stderr
+
+
+def test_execute_always_saves_its_report(tmp_path: Path, target_db: TargetDb) -> None:
+    """Issue 11: like the wizard, an executed run keeps its report and says where."""
+    db = sample_db(tmp_path)
+    proc = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", target_db.url,
+               "--execute")
+    assert proc.returncode == 0, proc.stderr
+    saved = list((tmp_path / "reports").glob("ailt-migrate-*.json"))
+    assert len(saved) == 1
+    assert f"Report saved: reports/{saved[0].name}" in proc.stderr
+    assert json.loads(saved[0].read_text())["executed"] is True

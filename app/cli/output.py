@@ -35,14 +35,14 @@ def render_plan(plan: Plan) -> str:
     lines.append(f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  status")
     for t in plan.tables:
         mark = "" if t.known else "  (extra table)"
-        lines.append(f"{t.name:<{width}}  {t.source_rows:>12,}  {t.target_rows:>13,}  "
+        target_rows = f"{t.target_rows:>13,}" if t.exists else f"{'—':>13}"  # as the wizard
+        lines.append(f"{t.name:<{width}}  {t.source_rows:>12,}  {target_rows}  "
                      f"{t.status}{mark}")
     lines.append(f"{'total':<{width}}  {plan.total_source_rows:>12,}  "
                  f"{sum(t.target_rows for t in plan.tables):>13,}")
     if plan.created:
         lines += ["", f"Tables to create: {', '.join(plan.created)}"]
-    for note in [n for t in plan.tables for n in t.notes if "value(s)" not in n]:
-        lines.append(f"Note: {note}")
+    lines += [f"Note: {names}: {note}" for note, names in _notes(plan).items()]
     for warning in plan.warnings:
         if not any(warning in t.notes for t in plan.tables):
             lines.append(f"Warning: {warning}")
@@ -51,7 +51,8 @@ def render_plan(plan: Plan) -> str:
         lines += ["", "Schema objects not migrated as they are:"]
         lines += [f"  {o.line}" for o in listed]
     if plan.problems:
-        lines += ["", f"{len(plan.problems)} value(s) cannot be migrated as they are:"]
+        lines += ["", f"{_values(len(plan.problems))} cannot be migrated as "
+                      f"{'it is' if len(plan.problems) == 1 else 'they are'}:"]
         for p in plan.problems[:MAX_PROBLEMS_SHOWN]:
             fix = (f"  [--repair {' or --repair '.join(FIXES[p.code])}]" if p.repair
                    else "  [fix it in SQLite]")
@@ -60,6 +61,20 @@ def render_plan(plan: Plan) -> str:
             lines.append(f"  ... and {len(plan.problems) - MAX_PROBLEMS_SHOWN} more "
                          "(--json lists them all)")
     return "\n".join(lines)
+
+
+def _values(n: int) -> str:
+    return f"{n:,} value" + ("" if n == 1 else "s")
+
+
+def _notes(plan: Plan) -> dict[str, str]:
+    """Each table note once, with the tables it is about ("files, sessions: ...")."""
+    tables: dict[str, list[str]] = {}
+    for t in plan.tables:
+        for note in t.notes:
+            if "value(s)" not in note:  # the problem list below says it with locations
+                tables.setdefault(note, []).append(t.name)
+    return {note: ", ".join(names) for note, names in tables.items()}
 
 
 def render_result(result: Result) -> str:
@@ -76,7 +91,7 @@ def render_result(result: Result) -> str:
     total = sum(c.source_rows for c in result.checks)
     lines.append(f"{'total':<{width}}  {total:>12,}  {result.rows_copied:>13,}")
     if result.repaired:
-        lines += ["", f"{len(result.repaired)} value(s) were changed as you chose (--repair):"]
+        lines += ["", f"{_values(len(result.repaired))} changed as you chose (--repair):"]
         lines += [f"  {p.table} id {p.id} column {p.column}: {p.repaired}"
                   for p in result.repaired[:MAX_PROBLEMS_SHOWN]]
     values = sum(c.values_compared for c in result.checks)

@@ -28,8 +28,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from app.core.migrate import DEFAULT_BATCH_SIZE
     from app.core.scan import REPAIRS
 
-    run = sub.add_parser("run", help="dry run (default) or --execute the migration")
-    run.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    run = sub.add_parser(
+        "run", help="dry run (default) or --execute the migration",
+        description="Without --execute: connect to both sides, compare them and list every "
+                    "value PostgreSQL cannot take as it is; write nothing (exit 0: --execute "
+                    "would go ahead, 3: it would refuse). With --execute: copy everything in "
+                    "one transaction, verify, and only then commit; the JSON report is saved "
+                    "in the config's reports folder (or --report FILE).")
+    run.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                     help="AI Log Trail's config (default: user/config.toml)")
     run.add_argument("--sqlite", type=Path, help="the SQLite file (default: from the config)")
     run.add_argument("--postgres-dsn", help="target DSN (default: the config's postgres_dsn)")
     run.add_argument("--execute", action="store_true", help="copy the data (default: dry run)")
@@ -37,8 +44,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help=f"rows per batch (default {DEFAULT_BATCH_SIZE})")
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--repair", action="append", default=[], choices=sorted(REPAIRS),
-                     help="; ".join(f"{k}: {v}" for k, v in REPAIRS.items()))
-    run.add_argument("--report", type=Path, help="also save the JSON report to this file")
+                     help="let values through that PostgreSQL refuses as they are; repeat it "
+                          "for several repairs. "
+                          + "; ".join(f"{k}: {v}" for k, v in REPAIRS.items()))
+    run.add_argument("--report", type=Path,
+                     help="save the JSON report to this file (with --execute it is otherwise "
+                          "saved in the config's reports folder, as the wizard does)")
     run.set_defaults(handler=handle)
 
 
@@ -87,8 +98,28 @@ def _execute(args: argparse.Namespace, sqlite: Path, target: Target, options: Op
                              is_cancelled=cancelled.is_set)
         finally:
             progress.close()
-    _emit(args, result_to_dict(result), render_result(result))
+    data = result_to_dict(result)
+    _emit(args, data, render_result(result))
+    if not getattr(args, "report", None):
+        _save_report(args, data)
     return ExitCode.OK
+
+
+def _save_report(args: argparse.Namespace, data: dict[str, object]) -> None:
+    """Like the wizard, keep every executed migration's report in the config's reports folder
+    (``reports/`` without a config), and say where it went; ``--report FILE`` chooses instead."""
+    from app.cli.inputs import config_if_present
+    from app.core.report import save_report
+
+    config = config_if_present(args.config)
+    folder = config.reports_dir if config else Path("reports")
+    try:
+        path = save_report(data, folder)
+    except OSError as exc:  # the migration is committed: a report that cannot be written is
+        print(f"ailt-migrate: warning: the report could not be saved in {folder} "
+              f"({exc.strerror or exc}); pass --report FILE next time.", file=sys.stderr)
+        return
+    print(f"Report saved: {path}", file=sys.stderr)
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -125,6 +156,7 @@ def _emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
         from app.core.report import write_report
 
         write_report(data, args.report)
+        print(f"Report saved: {args.report}", file=sys.stderr)
 
 
 class _cancel_on_sigint:

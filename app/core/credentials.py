@@ -4,7 +4,7 @@ The keyring is optional. On a headless Linux machine it is often missing (``NoKe
 disabled (the Null backend silently drops writes), a plaintext file (``keyrings.alt``), or a locked
 Secret Service collection that blocks forever waiting for an unlock prompt. So every call runs in a
 daemon thread with a time limit, every error is caught, and an unusable backend becomes one
-:class:`KeyringUnavailable` sentence: the password is then kept for this run only.
+:class:`KeyringUnavailable` sentence: the wizard then keeps the password in memory until it quits.
 
 ``~/.pgpass`` (:mod:`app.core.pgpass`) is the opt-in alternative that AI Log Trail itself can
 read, because it connects through libpq.
@@ -38,7 +38,8 @@ class KeyringUnavailable(MigrateError):
 def unavailable_message(reason: str) -> str:
     """The one sentence shown when the keyring cannot be used, with what to do instead."""
     return (
-        f"No keyring backend is available ({reason}), so the password is kept for this run only: "
+        f"No keyring backend is available ({reason}), so no password can be saved in it "
+        "(the wizard keeps one in memory until it quits): "
         "to remember it, start a Secret Service such as gnome-keyring, or pip install keyrings.alt "
         "and select it with PYTHON_KEYRING_BACKEND, or put the password in PGPASSWORD or "
         "~/.pgpass."

@@ -264,6 +264,8 @@ def check_executable(plan: Plan, repairs: frozenset[str], *,
         first_bad = bad[0]
         fix = (" " + repair_advice(first_bad.repair) if first_bad.repair
                else " Fix it in the SQLite file")
-        raise Refused(f"{len(bad):,} value(s) cannot be migrated as they are; the first: "
+        many = len(bad) != 1
+        raise Refused(f"{len(bad):,} value{'s' if many else ''} cannot be migrated as "
+                      f"{'they are' if many else 'it is'}; the first: "
                       f"{first_bad.table} id {first_bad.id} column {first_bad.column}: "
                       f"{first_bad.reason}.{fix}, or see the dry run's list.")

@@ -184,7 +184,7 @@ def check_path(path: Path) -> Path:
         raise BadInput(f"{path} cannot be read ({exc.strerror}): check its permissions.") from None
     if header != SQLITE_MAGIC:
         raise BadInput(f"{path} is not a SQLite database: choose the .sqlite file "
-                       "AI Log Trail writes (see [ingest] db_path in user/config.toml).")
+                       "AI Log Trail writes (see [ingest] db_path in its config).")
     return path.resolve()
 
 
