@@ -53,6 +53,9 @@ class WizardApp(App[int]):
     CSS_PATH = str(stylesheet())
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Priority, so a focused text field's "copy" does not swallow it: Ctrl+C is what
+        # terminal users press to leave, and it must do the same on every screen.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(self, deps: WizardDeps, config: AppConfig | None = None) -> None:
@@ -108,10 +111,6 @@ class WizardApp(App[int]):
             ),
             self._quit_answer,
         )
-
-    def action_help_quit(self) -> None:
-        """Ctrl+C quits like ctrl+q (in a text field it still copies, as Textual's Input does)."""
-        self.run_worker(self.action_quit(), exclusive=False)
 
     def _quit_answer(self, yes: bool | None) -> None:
         if not yes:

@@ -21,10 +21,13 @@ class TableProgress:
     done: int = 0
     started: float | None = None
     finished: float | None = None
+    rolled_back: bool = False
 
     @property
     def state(self) -> str:
-        """waiting | copying | copied."""
+        """waiting | copying | copied, or rolled back once the migration did not commit."""
+        if self.rolled_back and self.started is not None:
+            return "rolled back"
         if self.finished is not None:
             return "copied"
         return "copying" if self.started is not None else "waiting"
@@ -63,6 +66,12 @@ class ProgressModel:
         """Freeze the overall clock (the migration ended)."""
         if self.finished is None:
             self.finished = self.clock()
+
+    def roll_back(self) -> None:
+        """Nothing was committed: no table is "copying" or "copied" any more."""
+        self.stop()
+        for entry in self.tables.values():
+            entry.rolled_back = True
 
     @property
     def done(self) -> int:

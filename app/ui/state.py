@@ -48,6 +48,7 @@ class WizardState:
 
     source: SourceInfo | None = None
     target: Target | None = None  # with the password that worked (never rendered)
+    target_form: tuple[str, str] | None = None  # step 2's DSN and password as last entered
     password_source: PasswordSource = PasswordSource.NONE
     remember_password: bool = True
     server_version: str | None = None

@@ -96,3 +96,19 @@ def test_no_snapshot_holds_the_password() -> None:
     assert files
     for path in files:
         assert_clean(path.read_text(encoding="utf-8"), str(path.name))
+
+
+async def test_password_typed_into_the_dsn_is_never_drawn(
+    wizard: Callable[..., WizardApp], target_db: TargetDb
+) -> None:
+    """Issue 11: typed key by key (no paste), the password is masked from the first key."""
+    app = wizard()
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        field = app.screen.query_one("#dsn", Input)
+        field.focus()
+        field.value = ""
+        for key in target_db.url_with_password:
+            await pilot.press(key)
+            assert_clean(screen_text(app), f"step 2 while typing (at {key!r})")
+        assert_clean(app.export_screenshot(), "step 2's SVG")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.app import App
-from textual.widgets import Button
+from textual.widgets import Button, DirectoryTree
 
 from app.ui.dialogs.confirm import ConfirmDialog
+from app.ui.dialogs.file_picker import FilePicker
 from app.ui.paths import stylesheet
 from tests.ui.helpers import screen_text
 
@@ -37,3 +40,30 @@ async def test_buttons_stay_visible(size: tuple[int, int]) -> None:
             assert screen.region.contains_region(region)
         text = screen_text(app)
         assert "Clear the target" in text and "Keep it" in text
+
+
+class PickerApp(App[int]):
+    """The file picker alone, started in a sub-folder."""
+
+    CSS_PATH = str(stylesheet())
+
+    def __init__(self, start: Path) -> None:
+        super().__init__()
+        self.start = start
+
+    def on_mount(self) -> None:
+        self.push_screen(FilePicker(self.start))
+
+
+async def test_file_picker_goes_above_its_starting_folder(tmp_path: Path) -> None:
+    """Issue 11: backspace shows the parent folder, where the file is."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "session_data.sqlite").write_bytes(b"")
+    app = PickerApp(tmp_path / "sub")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "session_data.sqlite" not in screen_text(app)
+        await pilot.press("backspace")
+        await pilot.pause(0.3)
+        assert Path(app.screen.query_one(DirectoryTree).path) == tmp_path.resolve()
+        assert "session_data.sqlite" in screen_text(app)

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from app.core.config import load_config
 from app.ui.app import WizardApp
@@ -132,6 +132,10 @@ async def test_cancel_mid_copy_leaves_target_unchanged(
         assert screen.outcome is not None and screen.outcome.cancelled
         assert "the target is unchanged" in status(app, "#outcome")
         assert screen.model.done < screen.model.total
+        # No table row still says "copying" (or "copied") after the roll back (issue 11).
+        states = {t.state for t in screen.model.tables.values()}
+        assert states <= {"rolled back", "waiting"} and "rolled back" in states
+        assert "copying" not in screen_text(app)
         assert app.state.result is None
     with target_db.connect() as conn:
         assert public_tables(conn) == 0
@@ -161,3 +165,25 @@ async def test_back_after_a_commit_does_not_strand_the_user(
         await wait_step(pilot, app, "5/8")
         await pilot.press("ctrl+n")
         await wait_step(pilot, app, "6/8")
+
+
+async def test_target_form_survives_going_back_to_step_1(
+    wizard: Callable[..., WizardApp], target_db: TargetDb
+) -> None:
+    """Issue 11: back to step 1 and forward again keeps the DSN and the password."""
+    app = wizard()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await through_source(pilot, app)
+        await paste_into(pilot, app, "#dsn", target_db.url)
+        await type_into(pilot, app, "#password", CANARY_PASSWORD)
+        await pilot.pause()
+        app.screen.set_focus(None)
+        await pilot.press("escape")
+        await wait_step(pilot, app, "1/8")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "2/8")
+        await pilot.pause()
+        assert app.screen.query_one("#dsn", Input).value == target_db.url
+        assert app.screen.query_one("#password", Input).value == CANARY_PASSWORD
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: app.state.target is not None, what="the connection")

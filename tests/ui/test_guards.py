@@ -67,14 +67,19 @@ async def test_quit_during_migration_asks_and_rolls_back(
         assert public_tables(conn) == 0
 
 
-async def test_ctrl_c_quits_outside_text_fields(
-    wizard: Callable[..., WizardApp], sample_db: Path
+@pytest.mark.parametrize("in_text_field", [False, True], ids=["no focus", "path field"])
+async def test_ctrl_c_quits_on_every_screen(
+    wizard: Callable[..., WizardApp], sample_db: Path, in_text_field: bool
 ) -> None:
-    """Ctrl+C is what terminal users press to leave: it quits like ctrl+q."""
+    """Ctrl+C is what terminal users press to leave: it quits like ctrl+q, also on step 1,
+    which opens with its text field focused (issue 11)."""
     app = wizard()
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause()
-        app.screen.set_focus(None)
+        if not in_text_field:
+            app.screen.set_focus(None)
+        else:
+            assert app.screen.focused is app.screen.query_one("#path")
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert app.return_code == 0

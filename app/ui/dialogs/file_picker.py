@@ -31,7 +31,10 @@ class SqliteTree(DirectoryTree):
 class FilePicker(ModalScreen[Path | None]):
     """Returns the chosen file, or None on escape."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("backspace", "up", "Parent folder"),
+    ]
 
     def __init__(self, start: Path) -> None:
         super().__init__()
@@ -41,15 +44,26 @@ class FilePicker(ModalScreen[Path | None]):
         """A title and the tree."""
         with Vertical(id="picker"):
             yield Static(
-                "Choose the SQLite file (enter opens a folder or picks a file, escape cancels)",
+                "Choose the SQLite file: enter opens a folder or picks a file, backspace goes "
+                "to the parent folder, escape cancels.",
                 id="picker-title",
                 markup=False,
             )
+            yield Static(str(self._start), id="picker-folder", markup=False)
             yield SqliteTree(self._start, id="tree")
 
     def on_mount(self) -> None:
         """Keyboard first: the tree has focus."""
         self.query_one(SqliteTree).focus()
+
+    def action_up(self) -> None:
+        """Show the parent of the current top folder (the tree started at the path's folder,
+        which need not be where the file is)."""
+        tree = self.query_one(SqliteTree)
+        current = Path(tree.path).resolve()
+        if current.parent != current:
+            tree.path = current.parent
+            self.query_one("#picker-folder", Static).update(str(current.parent))
 
     @on(DirectoryTree.FileSelected)
     def _picked(self, event: DirectoryTree.FileSelected) -> None:

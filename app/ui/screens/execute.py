@@ -198,7 +198,9 @@ class ExecuteScreen(WizardScreen):
         table = self.query_one("#progress", DataTable)
         if name not in table.rows:
             return
-        style = {"copied": "green", "copying": "bold"}.get(entry.state, "dim")
+        style = {"copied": "green", "copying": "bold", "rolled back": "yellow"}.get(
+            entry.state, "dim"
+        )
         for column, value in (
             ("done", cells.number(entry.done)),
             ("rate", cells.right(formatting.rate(self.model.rate(name)))),
@@ -243,6 +245,9 @@ class ExecuteScreen(WizardScreen):
         if message.result is not None:
             self._committed(message)
         else:
+            self.model.roll_back()
+            for name in self.model.tables:
+                self._refresh_row(name)
             self.query_one("#phase", StatusLine).show(
                 "Cancelled." if message.cancelled else "Stopped.", "warning"
             )

@@ -62,7 +62,7 @@ class SwitchScreen(WizardScreen):
         )
         yield StatusLine(id="guard")
         yield Checkbox(
-            "Also save the password where AI Log Trail can find it (libpq's password file)",
+            "Also save the password for AI Log Trail (libpq's password file)",
             False,
             id="pgpass",
             compact=True,

@@ -62,17 +62,21 @@ class TargetScreen(WizardScreen):
         self.allow_next(True)
         self.query_one("#create-db").display = False
         deps = self.wizard.deps
-        initial = deps.initial_dsn or (
-            self.wizard.config.postgres_dsn if self.wizard.config else None
-        )
+        state = self.wizard.state
+        if state.target_form is not None:  # back again: what the user entered last time
+            dsn, password = state.target_form
+        else:
+            config_dsn = self.wizard.config.postgres_dsn if self.wizard.config else None
+            dsn, password = deps.initial_dsn or config_dsn or "", deps.initial_password or ""
         form = self.query_one(ConnectionForm)
-        form.prefill(initial, deps.initial_password)
+        form.prefill(dsn, password)
         form.focus_dsn()
         self._check_store()
 
     @on(ConnectionForm.Changed)
     def _form_changed(self) -> None:
         self._forget_test()
+        self.wizard.state.target_form = self.query_one(ConnectionForm).entered()
 
     def _forget_test(self) -> None:
         self.wizard.state.target = None
@@ -211,10 +215,11 @@ class TargetScreen(WizardScreen):
 
     @on(PasswordSaved)
     def _saved(self, message: PasswordSaved) -> None:
+        """Said under the checkbox, not in a toast: the save finishes as step 3 opens, and a
+        toast there covered Back and Next for seconds. A failure is still worth a toast."""
+        self.query_one("#store-status", Static).update(message.error or message.sentence)
         if message.error:
             self.notify(message.error, severity="warning", timeout=10)
-        else:
-            self.notify(message.sentence, timeout=4)
 
     # --- next ---------------------------------------------------------------------------------
 

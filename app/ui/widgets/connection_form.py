@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Select
 
 from app.core.dsn import Target, parse_dsn, to_url
 from app.core.errors import MigrateError
+from app.ui.widgets.dsn_input import DsnInput
 
 FIELD_KEYS = ("host", "port", "dbname", "user", "sslmode")
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -86,7 +87,7 @@ class ConnectionForm(Vertical):
         yield Label("Paste a DSN, or fill in the fields; the two stay in sync.")
         with Horizontal(classes="row"):
             yield Label("DSN", classes="field-label")
-            yield Input(
+            yield DsnInput(
                 id="dsn", compact=True, placeholder="postgresql://user@host:5432/ai_log_trail"
             )
         with Horizontal(classes="row"):
@@ -125,6 +126,11 @@ class ConnectionForm(Vertical):
             self._sync_from_dsn(dsn, move_password=True)
         if password:
             self.query_one("#password", Input).value = password
+
+    def entered(self) -> tuple[str, str]:
+        """What the user entered: the DSN text and the password (kept in memory by the
+        wizard, so going back to step 1 and forward again does not blank the form)."""
+        return self.query_one("#dsn", Input).value, self.query_one("#password", Input).value
 
     def focus_dsn(self) -> None:
         """Put the cursor in the DSN."""
