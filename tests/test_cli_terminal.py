@@ -56,3 +56,19 @@ def test_prompt_and_progress_on_a_terminal(tmp_path: Path, target_db: TargetDb) 
     assert "rows/s" in text and "ETA" in text  # live progress was drawn
     assert "match" in text
     assert CANARY_PASSWORD not in (prompt + rest).decode(errors="replace")  # no echo
+
+
+def test_eta_follows_the_recent_rate() -> None:
+    """Issue 11: after a fast table, a slow one must lengthen the ETA (it stayed at 0:01)."""
+    from app.cli.progress import RecentRate, _fmt_duration
+
+    recent = RecentRate(window_s=5)
+    assert recent.add(0.0, 0) is None  # too early for a rate
+    rate = None
+    for t in range(1, 6):  # fast: 10,000 rows/s
+        rate = recent.add(float(t), 10_000 * t)
+    assert rate == 10_000
+    for t in range(6, 16):  # slow: 100 rows/s
+        rate = recent.add(float(t), 50_000 + 100 * (t - 5))
+    assert rate is not None and rate <= 100
+    assert _fmt_duration(0.2) == "0:01" and _fmt_duration(61) == "1:01"

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+from collections import deque
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from app.core.plan import Plan
 
 
+WINDOW_S = 5.0  # the ETA uses the rate of the last few seconds
+
+
 def _fmt_duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
+    seconds = max(0, math.ceil(seconds))  # never "0:00" while rows remain
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class RecentRate:
+    """Rows per second over the last ``window_s``: tables differ a lot in row size (a table of
+    small rows copies many times faster than one of raw JSON), so an average since the start
+    promised "0:01" for as long as the slow table took."""
+
+    def __init__(self, window_s: float = WINDOW_S) -> None:
+        self.window_s = window_s
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def add(self, at: float, rows: int) -> float | None:
+        """Record ``rows`` done at ``at``; the recent rate, once it spans at least a second."""
+        self.samples.append((at, rows))
+        while len(self.samples) > 2 and at - self.samples[1][0] >= self.window_s:
+            self.samples.popleft()
+        first_at, first_rows = self.samples[0]
+        if at - first_at < 1.0:
+            return None
+        return (rows - first_rows) / (at - first_at)
 
 
 class TerminalProgress:
@@ -29,6 +54,7 @@ class TerminalProgress:
         self.current = ""
         self.last_draw = 0.0
         self.enabled = self.stream.isatty()
+        self.recent = RecentRate()
 
     def plan_ready(self, plan: Plan) -> None:
         """The engine checked the plan: now the overall total is known."""
@@ -50,12 +76,12 @@ class TerminalProgress:
         if not self.enabled:
             return
         overall = self.base + done
-        elapsed = time.monotonic() - self.started
-        rate = overall / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - overall) / rate if rate > 0 else 0.0
+        rate = self.recent.add(time.monotonic(), overall)
+        eta = _fmt_duration((self.total - overall) / rate) if rate else "—"
         pct = 100 * overall / self.total
+        shown_rate = f"{rate:,.0f} rows/s" if rate is not None else "— rows/s"
         self._draw(f"{table}: {done:,}/{total:,}  |  all: {overall:,}/{self.total:,} "
-                   f"({pct:.0f}%)  {rate:,.0f} rows/s  ETA {_fmt_duration(eta)}",
+                   f"({pct:.0f}%)  {shown_rate}  ETA {eta}",
                    force=new_table)
 
     _last_done = 0

@@ -28,7 +28,7 @@ class ClearPlan:
     def describe(self) -> list[str]:
         """One line per statement that would run."""
         verb = "DROP TABLE" if self.drop else "TRUNCATE"
-        return [f"{verb} {name}  ({rows} rows)" for name, rows in self.tables]
+        return [f"{verb} {name}  ({rows:,} rows)" for name, rows in self.tables]
 
 
 def plan_clear(target: Target, *, drop: bool = False, extra_tables: tuple[str, ...] = (),

@@ -285,7 +285,6 @@ def preview_switch(
 
 def _mismatch(table: str, source_rows: int, target_rows: int | None) -> str:
     if target_rows is None:
-        return f"Table {table} is missing in the target ({source_rows} rows in the SQLite file)."
-    return (
-        f"Table {table} has {target_rows} rows in the target but {source_rows} in the SQLite file."
-    )
+        return f"Table {table} is missing in the target ({source_rows:,} rows in the SQLite file)."
+    return (f"Table {table} has {target_rows:,} rows in the target but {source_rows:,} in the "
+            "SQLite file.")
