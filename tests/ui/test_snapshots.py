@@ -27,9 +27,10 @@ from app.ui.screens.switch import SwitchScreen
 from app.ui.screens.verify import VerifyScreen
 from app.ui.widgets.status_line import StatusLine
 from tests.ui import fixed_data
-from tests.ui.helpers import SIZE, screen_text, wait_for, write_config
+from tests.ui.helpers import screen_text, wait_for, write_config
 
 Snap = Callable[..., bool]
+SNAP = (80, 24)  # the smallest supported terminal: every step must read at this size
 RunBefore = Callable[[Pilot[int]], Awaitable[None]]
 
 
@@ -104,7 +105,7 @@ def test_source(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
         await wait_for(pilot, lambda: app.state.source is not None, what="step 1")
         await settle(pilot)
 
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_target_unreachable(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -128,27 +129,27 @@ def test_target_unreachable(snap_compare: Snap, snap_app: Callable[..., WizardAp
     app = snap_app(
         dsn="postgresql://alice@127.0.0.1:1/ai_log_trail?sslmode=prefer", password="hunter2"
     )
-    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(app, run_before=run_before, terminal_size=SNAP)
 
 
 def test_dry_run(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
     """Step 3: side by side, all tables to be created."""
     run_before = show(lambda app: DryRunScreen(fixed_data.plan()))
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_dry_run_not_empty(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
     """Step 3 at 80x24: a target that already holds rows, values that need a repair; the two
     ways out and the repair box are visible without scrolling."""
     run_before = show(lambda app: DryRunScreen(fixed_data.plan(not_empty=True)))
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_dry_run_lossy_and_objects(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
     """Step 3 at 80x24: values an existing column would change (widen or accept, one or the
     other) and the schema objects not migrated as they are."""
     run_before = show(lambda app: DryRunScreen(fixed_data.lossy_plan()))
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_dry_run_80x24_light(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -158,7 +159,7 @@ def test_dry_run_80x24_light(snap_compare: Snap, snap_app: Callable[..., WizardA
         app.theme = "textual-light"
 
     run_before = show(lambda app: DryRunScreen(fixed_data.plan()), light)
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_clear_dialog(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -182,7 +183,7 @@ def test_clear_dialog(snap_compare: Snap, snap_app: Callable[..., WizardApp]) ->
         )
         await settle(pilot)
 
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_confirm(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -192,7 +193,7 @@ def test_confirm(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None
         app.state.plan = fixed_data.plan()
 
     run_before = show(lambda app: ConfirmScreen(), prepare)
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_execute_mid_progress(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -224,7 +225,7 @@ def test_execute_mid_progress(snap_compare: Snap, snap_app: Callable[..., Wizard
         screen.post_message(MigrationProgress("token_messages", 300, 455, 101.5, 100.9))
         await settle(pilot)
 
-    assert snap_compare(snap_app(clock=clock), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(snap_app(clock=clock), run_before=run_before, terminal_size=SNAP)
 
 
 def test_verify(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -234,7 +235,7 @@ def test_verify(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
         app.state.result = fixed_data.result()
 
     run_before = show(lambda app: VerifyScreen(fixed_data.samples()), prepare)
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_switch(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -245,7 +246,7 @@ def test_switch(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
         return SwitchScreen(SwitchPreviewed(fixed_data.switch_plan(Path("config.toml")), []))
 
     run_before = show(preview)
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
 def test_done(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
@@ -257,4 +258,4 @@ def test_done(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
         app.state.backup_path = Path("config.toml.20250101-120000.bak")
 
     run_before = show(lambda app: DoneScreen(), prepare)
-    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
