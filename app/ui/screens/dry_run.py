@@ -50,7 +50,13 @@ STATUS_STYLES = {
     "ready": "green",
 }
 MAX_PROBLEMS_SHOWN = 200
+DETAIL_CHARS = 20  # the objects table's Detail column, so the table fits 80 columns
 CANCELLED = "Dry run cancelled: nothing was written. ctrl+r runs it again; esc goes back."
+
+
+def _cut(text: str, width: int) -> str:
+    """One line of at most ``width`` characters (the whole text shows below the table)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _not_ready(plan: Plan, repairs: frozenset[str], refusal: MigrateError) -> str:
@@ -329,8 +335,8 @@ class DryRunScreen(WizardScreen):
         if not objects:
             return
         self.query_one("#objects-title", Label).update(
-            f"{len(objects)} schema object{'s' if len(objects) != 1 else ''} "
-            "not migrated as they are:"
+            f"{len(objects)} schema object{'s' if len(objects) != 1 else ''} not migrated as "
+            + ("it is:" if len(objects) == 1 else "they are:")
         )
         table = self.query_one("#object-table", DataTable)
         table.clear()
@@ -340,7 +346,7 @@ class DryRunScreen(WizardScreen):
                 cells.text(o.kind),
                 cells.text(o.name),
                 cells.text(o.verdict, style),
-                cells.text(o.detail or o.postgres or ""),
+                cells.text(_cut(o.detail or o.postgres or "", DETAIL_CHARS)),
                 key=str(i),
             )
         self._object_detail(0)
