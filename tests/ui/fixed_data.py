@@ -120,6 +120,7 @@ def samples() -> list[Sample]:
         '"payload": {"type": "user_message", "message": "Fix the flaky test, café ☕"}}'
     )
     cells = [
+        ("agent_reasoning_messages", 1052, "created_at", "2025-09-14 18:57:20"),
         ("files", 1, "path", "rollouts/2025/09/14/rollout-0199491c.jsonl"),
         ("files", 1, "ingested_at", "2025-09-14 16:43:44"),
         ("sessions", 13, "session_id", "0199491c-6c6d"),

@@ -187,3 +187,20 @@ async def test_target_form_survives_going_back_to_step_1(
         assert app.screen.query_one("#password", Input).value == CANARY_PASSWORD
         await pilot.press("ctrl+t")
         await wait_for(pilot, lambda: app.state.target is not None, what="the connection")
+
+
+async def test_switch_backend_only_offers_postgres_from_step_1(
+    wizard: Callable[..., WizardApp], target_db: TargetDb
+) -> None:
+    """Issue 11: step 1's "Switch backend only" offered only SQLite; it now uses the target the
+    command line or the config names (the guard still checks it holds the rows)."""
+    from textual.widgets import RadioButton
+
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_step(pilot, app, "1/8")
+        await pilot.press("ctrl+b")
+        await wait_step(pilot, app, "7/8")
+        button = app.screen.query_one("#to-postgres", RadioButton)
+        assert not button.disabled and button.value
+        await wait_for(pilot, lambda: "does not hold" in status(app, "#guard"), what="guard")

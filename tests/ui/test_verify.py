@@ -17,7 +17,7 @@ async def test_highlighted_cell_is_shown_whole_and_a_difference_is_loud(
     wizard: Callable[..., WizardApp],
 ) -> None:
     samples = fixed_data.samples()
-    samples[4] = replace(samples[4], postgres_value='{"events": []}', same=False)
+    samples[5] = replace(samples[5], postgres_value='{"events": []}', same=False)
     app = wizard()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.state.source is not None, what="step 1")
@@ -26,10 +26,10 @@ async def test_highlighted_cell_is_shown_whole_and_a_difference_is_loud(
         await pilot.pause()
         # "every value" is claimed only when it is proven (fixed data has no column maps).
         assert "every value" not in status(app, "#verdict")
-        assert status(app, "#spot-status").startswith("Spot check: 9 of 10 cells identical")
+        assert status(app, "#spot-status").startswith("Spot check: 10 of 11 cells identical")
         spot = app.screen.query_one("#spot", DataTable)
         spot.focus()
-        for _ in range(4):
+        for _ in range(5):
             await pilot.press("down")
         await pilot.pause()
         detail = str(app.screen.query_one("#spot-values", Static).render())

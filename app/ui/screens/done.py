@@ -23,7 +23,7 @@ def summary(state: WizardState) -> Table:
     """Rows, time, throughput, report and config."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")  # a long report path wraps instead of being cut
     result = state.result
     if result is not None:
         rate = result.rows_copied / result.elapsed_s if result.elapsed_s else None

@@ -14,7 +14,8 @@ from textual.widgets import Button, Checkbox, Label, RadioButton, RadioSet, Stat
 
 from app.core.config import create_from_example
 from app.core.credentials import lookup_for_connect
-from app.core.dsn import Target
+from app.core.dsn import Target, parse_dsn
+from app.core.errors import MigrateError
 from app.core.pgpass import pgpass_path, write_pgpass
 from app.core.switch import Backend, SwitchPlan, apply_switch, preview_switch
 from app.ui import formatting
@@ -47,7 +48,7 @@ class SwitchScreen(WizardScreen):
 
     def compose_body(self) -> ComposeResult:
         """Backend choice, config path, guard, diff, apply."""
-        target = self.wizard.state.target
+        target = self._target()
         with Horizontal(classes="row"):
             yield Label("AI Log Trail should use ", classes="inline")
             with RadioSet(id="backend", compact=True):
@@ -75,7 +76,23 @@ class SwitchScreen(WizardScreen):
         yield DiffView(id="diff")
 
     def _pgpass(self) -> Path:
-        return self.wizard.deps.pgpass_path or pgpass_path(self.wizard.state.target)
+        return self.wizard.deps.pgpass_path or pgpass_path(self._target())
+
+    def _target(self) -> Target | None:
+        """The tested target; before step 2 (Switch backend only, from step 1), the one the
+        form, the command line or the config names, so PostgreSQL can be chosen there too."""
+        state, deps = self.wizard.state, self.wizard.deps
+        if state.target is not None:
+            return state.target
+        dsn, password = state.target_form or (
+            deps.initial_dsn or (self.wizard.config.postgres_dsn if self.wizard.config else ""),
+            deps.initial_password or "",
+        )
+        try:
+            target = parse_dsn(dsn or "")
+        except MigrateError:
+            return None
+        return target.with_password(password) if password else target
 
     def on_mount(self) -> None:
         """Preview the switch to the chosen backend."""
@@ -94,7 +111,7 @@ class SwitchScreen(WizardScreen):
     @on(RadioSet.Changed, "#backend")
     def _refresh_preview(self) -> None:
         to = self._backend()
-        target = self.wizard.state.target
+        target = self._target()
         offer = bool(to == "postgres" and target and target.password)
         self.query_one("#pgpass").display = offer
         self.query_one("#pgpass-path").display = offer
@@ -171,7 +188,7 @@ class SwitchScreen(WizardScreen):
         self.query_one("#switch-status", StatusLine).show("Writing the config…", "busy")
         self.query_one("#apply", Button).disabled = True
         box = self.query_one("#pgpass", Checkbox)
-        self._apply(plan, self.wizard.state.target if box.display and box.value else None)
+        self._apply(plan, self._target() if box.display and box.value else None)
 
     @work(thread=True, exit_on_error=False, group="switch", exclusive=True)
     def _apply(self, plan: SwitchPlan, pgpass_for: Target | None) -> None:

@@ -30,7 +30,7 @@ from app.ui.screens.base import WizardScreen
 from app.ui.widgets import cells
 from app.ui.widgets.status_line import StatusLine
 
-CELL_CHARS = 14  # a value in the spot-check table; the whole value shows below it
+CELL_CHARS = 14  # a cell of the spot-check table (80 columns); the whole value shows below it
 METHODS = {ORDERED: "key order", UNORDERED: "any order"}
 
 
@@ -153,9 +153,9 @@ class VerifyScreen(WizardScreen):
         self.query_one("#spot-detail").display = bool(samples)
         for i, s in enumerate(samples):
             spot.add_row(
-                cells.text(s.table),
+                _cut(s.table),
                 cells.key(s.id),
-                _cut(s.column, 16),
+                _cut(s.column, 12),
                 _cut(s.sqlite_value),
                 _cut(s.postgres_value),
                 _mark(s.same),
