@@ -47,7 +47,10 @@ def summary(state: WizardState) -> Table:
     if state.backup_path is not None:
         grid.add_row(
             "Config",
-            Text("switched; the old one is in " + formatting.shown_path(state.backup_path)),
+            Text(
+                f"switched{' to ' + state.switched_to if state.switched_to else ''}; the old "
+                "one is in " + formatting.shown_path(state.backup_path)
+            ),
         )
     else:
         grid.add_row("Config", Text("not changed"))
@@ -63,7 +66,7 @@ def next_steps(state: WizardState) -> Text:
     )
     if state.switched_to == "sqlite":
         lines = [
-            "• AI Log Trail uses the SQLite file again; the config no longer names PostgreSQL.",
+            "• AI Log Trail uses the SQLite file again (the config's backend is sqlite).",
             f"• The copy in {key} stays as it is. To empty it, {empty}",
         ]
     else:
