@@ -23,8 +23,9 @@ from typing import Any
 
 import psycopg
 import pytest
-import wild_files as wf
-from conftest import CANARY_PASSWORD, TargetDb
+
+from tests import wild_files as wf
+from tests.postgres import CANARY_PASSWORD, TargetDb
 
 KINDS = {"table", "column", "generated column", "primary key", "unique", "index", "check",
          "default", "foreign key", "collation", "view", "trigger", "virtual table",
