@@ -746,10 +746,23 @@ def test_utf16_file_dry_run_without_repair_reports_no_problem(tmp_path: Path,
     assert data["problems"] == []
 
 
-@pytest.mark.parametrize("how", ["mode 000", "a directory"])
+@pytest.mark.parametrize("how", ["mode 000", "a directory", "a name stat() refuses",
+                                 "a home folder stat() refuses"])
 def test_unreadable_pgpass_is_ignored(tmp_path: Path, target_db: TargetDb, how: str) -> None:
+    """libpq ignores a password file it cannot read; so must we (even as root, where mode 000
+    reads fine, a path the system refuses to look at shows the same fault)."""
     db = wf.checks(tmp_path)
     passfile = tmp_path / "pgpass"
+    if how.startswith(("a name", "a home")):
+        # A server that asks for no password (the superuser over the socket): libpq looks for
+        # a password file only to report where a password came from, and must not crash.
+        env = ({"PGPASSFILE": "/tmp/" + "p" * 5000} if how.startswith("a name")
+               else {"HOME": "/tmp/" + "h" * 5000})
+        dsn = target_db.server.conninfo(target_db.name)
+        proc = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", dsn, "--json",
+                   env_extra=env, password=None)
+        assert proc.returncode == 0, proc.stderr
+        return
     if how == "mode 000":
         passfile.write_text("*:*:*:*:wrong-password\n")
         passfile.chmod(0)
