@@ -518,3 +518,40 @@ def test_large_values_use_lz4_where_the_server_has_it(tmp_path: Path,
         assert methods == {"lz4"}
         assert_tables_identical(path, conn, "function_calls")
         conn.execute("INSERT INTO files (path) VALUES ('/after')")  # the server default again
+
+
+def test_numeric_with_fewer_digits_is_listed_and_each_choice_holds(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    """numeric(5,2) rounds silently in PostgreSQL: the dry run lists it, execute refuses, and
+    widen or accept both end in a verified copy."""
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (id, path) VALUES (1, '/f')")
+    conn.execute("INSERT INTO prompts (id, file_id, prompt_index) VALUES (1, 1, 0)")
+    for i, v in enumerate([1.5, 33.333333333333336, 2.0, 7], start=1):
+        conn.execute("INSERT INTO token_messages (id, prompt_id, primary_used_percent) "
+                     "VALUES (?, 1, ?)", [i, v])
+    conn.commit()
+    conn.close()
+    path = tmp_path / "tiny.sqlite"
+    with target_db.connect() as pg:
+        _ailt_own_schema(pg)
+        pg.execute("ALTER TABLE token_messages ALTER COLUMN primary_used_percent "
+                   "TYPE numeric(5,2)")
+    plan = dry_run(path, _target(target_db))
+    lossy = _lossy_problems(plan)
+    assert [(p.id, p.column) for p in lossy] == [(2, "primary_used_percent")]
+    assert "33.33" in lossy[0].detail
+    with pytest.raises(Refused, match="token_messages"):
+        execute(path, _target(target_db))
+    accepted = execute(path, _target(target_db), Options(repairs=frozenset({ACCEPT_LOSSY})))
+    assert accepted.committed and [p.id for p in accepted.repaired] == [2]
+    with target_db.connect() as pg:
+        assert [r[0] for r in pg.execute(
+            "SELECT primary_used_percent::text FROM token_messages ORDER BY id")] == [
+            "1.50", "33.33", "2.00", "7.00"]
+        for table in ("token_messages", "prompts", "files"):
+            pg.execute(f"TRUNCATE {table} CASCADE")
+    widened = execute(path, _target(target_db), Options(repairs=frozenset({WIDEN})))
+    assert widened.committed and widened.checksums_match
+    with target_db.connect() as pg:
+        assert_tables_identical(path, pg, "token_messages")

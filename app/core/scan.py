@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from app.core.source import SqliteSource, _quote
@@ -201,7 +202,9 @@ def _lossy_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
     table = _quote(tm.name)
     for col in tm.copied:
         c = _quote(col.name)
-        if col.kind == FLOAT4:
+        if col.numeric_typmod is not None:
+            found += _numeric_checks(src, tm, col.name, col.numeric_typmod, col.pg_type)
+        elif col.kind == FLOAT4:
             query = (f"SELECT {_key(tm)}, {c} FROM {table} "
                      f"WHERE typeof({c}) IN ('real', 'integer')")
             for key, value in src.conn.execute(query):
@@ -227,6 +230,38 @@ def _lossy_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
                               f"({col.pg_type})")
                       for key, n in src.conn.execute(query)]
     return found
+
+
+def _numeric_checks(src: SqliteSource, tm: TableMap, column: str, typmod: tuple[int, int],
+                    pg_type: str) -> list[Problem]:
+    """Numbers ``numeric(p,s)`` rounds (more than s decimals) or cannot hold (too many digits)."""
+    found = []
+    c = _quote(column)
+    query = (f"SELECT {_key(tm)}, {c} FROM {_quote(tm.name)} "
+             f"WHERE typeof({c}) IN ('integer', 'real')")
+    for key, value in src.conn.execute(query):
+        stored = numeric_stored(value, typmod)
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if stored is None:
+            found.append(Problem(tm.name, key, column, ProblemCode.RANGE,
+                                 f"{value!r} has too many digits for {pg_type}"))
+        elif stored != exact:
+            found.append(Problem(tm.name, key, column, ProblemCode.LOSSY,
+                                 f"{value!r} would become {stored} in {pg_type}"))
+        if len(found) >= MAX_LISTED:
+            break
+    return found
+
+
+def numeric_stored(value: float | int, typmod: tuple[int, int]) -> Decimal | None:
+    """What ``numeric(p,s)`` stores for ``value``: rounded to s decimals, half away from zero
+    (PostgreSQL's rule); None when it has more than p - s integer digits."""
+    precision, scale = typmod
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    rounded = exact.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    if rounded and rounded.adjusted() + 1 > precision - scale:
+        return None
+    return rounded
 
 
 def _nul_condition(c: str, utf8: bool) -> str:

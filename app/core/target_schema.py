@@ -48,6 +48,7 @@ class ColumnMap:
     generated: str | None = None  # PostgreSQL GENERATED ALWAYS AS expression: not copied
     sqlite_generated: bool = False  # SQLite computes it (copied when ``generated`` is None)
     max_chars: int | None = None  # an existing varchar(n) column's n
+    numeric_typmod: tuple[int, int] | None = None  # an existing numeric(p,s) column's p, s
     # The user accepted that this existing column changes values it cannot hold (--accept-lossy)
     accept_lossy: bool = False
 
@@ -312,6 +313,12 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
             cm.int_range = INT4_RANGE if tc.type == "integer" else INT2_RANGE
         if base_type == "character varying" and "(" in tc.type:
             cm.max_chars = int(tc.type.split("(")[1].rstrip(")"))
+        if kind == NUMERIC and expected in (INT, FLOAT):
+            # numeric(p,s) holds the source's numbers as decimals: carried as the source's kind
+            # (text COPY), read back exactly, and its rounding listed by the dry run.
+            cm.kind, cm.binary_type, cm.coerce = expected, None, True
+            cm.numeric_typmod = _numeric_typmod(tc.type)
+            kind = expected
         if not _compatible(expected, kind, tc.type):
             tm.problems.append(
                 f"{table.name}.{col.name} is {tc.type} in the target but holds "
@@ -326,6 +333,14 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
             tm.problems.append(f"the target column {table.name}.{tc.name} is NOT NULL without "
                                "a default, and SQLite has no such column")
     return tm
+
+
+def _numeric_typmod(pg_type: str) -> tuple[int, int] | None:
+    """``numeric(p,s)`` -> (p, s); plain ``numeric`` holds any value: None."""
+    if "(" not in pg_type:
+        return None
+    inside = pg_type.split("(", 1)[1].rstrip(")").split(",")
+    return int(inside[0]), int(inside[1]) if len(inside) > 1 else 0
 
 
 def _expected_kind(table: str, column: str, decl: str) -> str:
