@@ -70,7 +70,7 @@ class GeneratedProbe:
     def fall_back(self, why: str) -> None:
         """Carry SQLite's computed values in a plain column instead."""
         self.col.generated = None
-        self.obj.detail = f"a plain column holding SQLite's computed values: {why}"
+        self.obj.detail = f"SQLite's computed values are copied instead: {why}"
         self.obj.postgres = f"{self.col.pg_type} (plain column)"
         self.table_step.statement = self.rebuild()
 
@@ -244,7 +244,7 @@ class _Table:
         tr = translate(expression, self.names)
         if tr.sql is None:
             self.add(Kind.GENERATED, qualified, Verdict.TRANSLATED,
-                     f"a plain column holding SQLite's computed values: {tr.reason}",
+                     f"SQLite's computed values are copied instead: {tr.reason}",
                      f"{col.pg_type} (plain column)")
             return
         col.generated = tr.sql
@@ -482,7 +482,8 @@ def _virtual_reason(e: SchemaEntry) -> str:
 
 def _internal(e: SchemaEntry) -> SchemaObject:
     if e.name == "sqlite_sequence":
-        return SchemaObject(Kind.INTERNAL_TABLE, e.name, None, Verdict.TRANSLATED,
+        # Every AI Log Trail file has it; its content lives on as the sequences' positions.
+        return SchemaObject(Kind.INTERNAL_TABLE, e.name, None, Verdict.AS_IS,
                             "SQLite's AUTOINCREMENT high-water marks: each identity sequence "
                             "starts past its table's mark", "identity sequences")
     if e.name.startswith("sqlite_stat"):
