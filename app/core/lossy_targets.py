@@ -61,8 +61,8 @@ def _widen(schema: SchemaPlan, tm: TableMap, col: ColumnMap, n: int) -> None:
         Phase.DEFAULT, tm.name,
         sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE " + wider).format(tm.ident, col.ident),
         obj, required=True,
-        advice=f"only the owner of {tm.name} may widen it: run as that role, or choose "
-               f"{ACCEPT_LOSSY} instead"))
+        advice=f"widening needs the owner of {tm.name} and no view or rule depending on "
+               f"the column; or choose --repair {ACCEPT_LOSSY} instead"))
     if col.numeric_typmod is not None:
         col.pg_type, col.numeric_typmod = wider, None  # kind stays: read back exactly
         return
