@@ -230,3 +230,17 @@ def test_shadow_tables_of_a_missing_module_are_not_copied(tmp_path: Path,
         assert not {t for t in wf.pg_tables(pg) if t.startswith("vec_")}
 
 
+
+
+def test_a_view_over_a_nocase_column_is_named_not_migrated(tmp_path: Path,
+                                                           target_db: TargetDb) -> None:
+    """SQLite compares the column without case; the same view in PostgreSQL would not."""
+    db = _file(tmp_path, "view_nocase.sqlite", """
+        CREATE TABLE tickets (id INTEGER PRIMARY KEY, status TEXT COLLATE NOCASE);
+        CREATE VIEW open_tickets AS SELECT id FROM tickets WHERE status = 'open';
+        INSERT INTO tickets VALUES (1, 'OPEN'), (2, 'open');
+    """)
+    runs = dry_then_execute(tmp_path, db, target_db)
+    assert runs.dry_status == 0, runs.dry_stderr
+    view = find(runs.dry, "view", name="open_tickets")[0]
+    assert view["verdict"] == "not migrated" and "NOCASE" in view["detail"]

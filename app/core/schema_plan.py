@@ -487,11 +487,31 @@ def _view_names(select: str, maps: list[TableMap]) -> dict[str, str]:
     return names
 
 
+def _collated_columns(select: str, maps: list[TableMap]) -> str:
+    """``t.c (NOCASE)`` for the first column with a non-binary collation the view reads."""
+    by_name = {tm.name.lower(): tm for tm in maps}
+    words = {w.lower().strip('"`[]') for w in select.replace(",", " ").replace("(", " ")
+             .replace(")", " ").replace(".", " ").split()}
+    for table in tables_of(select):
+        tm = by_name.get(table)
+        for col in tm.source.columns if tm else ():
+            if col.collation not in (None, "", "BINARY") and col.name.lower() in words:
+                return f"{tm.name}.{col.name} (COLLATE {col.collation})" if tm else ""
+    return ""
+
+
 def _views(plan: SchemaPlan, src: SqliteSource, maps: list[TableMap]) -> None:
     for entry in src.others:
         if entry.kind != "view":
             continue
         select = view_select(entry.sql)
+        collated = _collated_columns(select, maps)
+        if collated:
+            plan.objects.append(SchemaObject(
+                Kind.VIEW, entry.name, None, Verdict.NOT_MIGRATED,
+                f"it reads {collated}, which SQLite compares with its column collation; "
+                "PostgreSQL would compare it bytewise and could return other rows"))
+            continue
         tr = translate_query(select, _view_names(select, maps))
         if tr.sql is None:
             plan.objects.append(SchemaObject(Kind.VIEW, entry.name, None, Verdict.NOT_MIGRATED,
