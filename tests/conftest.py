@@ -19,6 +19,4 @@ from tests.postgres import (
     target_db,
 )
 
-# Re-exported for test_migrate/test_verify (owned by the engine work), which still write
-# ``from conftest import TargetDb``; switch them to ``tests.postgres`` and drop this.
 __all__ = ["CANARY_PASSWORD", "PgServer", "TargetDb", "pg_server", "target_db"]

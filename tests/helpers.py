@@ -6,6 +6,7 @@ import math
 import sqlite3
 import struct
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,10 @@ def same_value(sqlite_value: Any, pg_value: Any) -> bool:
         return struct.pack(">d", float(sqlite_value)) == struct.pack(">d", pg_value)
     if isinstance(pg_value, str):
         return bool(sqlite_value == pg_value.encode("utf-8"))
+    if isinstance(pg_value, Decimal):  # exact: a double's shortest round-trip decimal
+        exact = Decimal(repr(sqlite_value)) if isinstance(sqlite_value, float) else Decimal(
+            sqlite_value)
+        return exact == pg_value
     return bool(sqlite_value == pg_value)
 
 

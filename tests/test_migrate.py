@@ -7,8 +7,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import TargetDb
-from helpers import assert_tables_identical, empty_ailt_db, sample_db
 
 from app.core.ailt_schema import KNOWN_TABLES
 from app.core.dsn import parse_dsn
@@ -17,10 +15,19 @@ from app.core.migrate import Options, dry_run, execute
 from app.core.plan import Plan
 from app.core.scan import ACCEPT_LOSSY, WIDEN, Problem, ProblemCode
 from app.core.source import inspect_source
+from tests.helpers import assert_tables_identical, empty_ailt_db, sample_db
+from tests.postgres import TargetDb
 
 
 def _target(db: TargetDb):  # type: ignore[no-untyped-def]
     return parse_dsn(db.conninfo).with_password(db.password)
+
+
+def _one(conn: psycopg.Connection, query: str, params: list[object] | None = None) -> object:
+    """The single value a query returns."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _tables(conn: psycopg.Connection) -> set[str]:
@@ -46,7 +53,7 @@ def test_full_migration_is_exact(tmp_path: Path, target_db: TargetDb) -> None:
     with target_db.connect() as conn:
         for spec in KNOWN_TABLES:
             assert_tables_identical(path, conn, spec.name)
-        types = dict(conn.execute(
+        types: dict[str, str] = dict(conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_name = 'token_messages'").fetchall())
         assert types["primary_used_percent"] == "double precision"
@@ -58,11 +65,10 @@ def test_identity_sequences_are_past_the_highest_id(tmp_path: Path, target_db: T
     with target_db.connect() as conn:
         conn.execute("INSERT INTO files (path) VALUES ('/next')")
         conn.execute("INSERT INTO redactions (replacement_text) VALUES ('x')")
-        fid = conn.execute("SELECT max(id) FROM files").fetchone()[0]
+        fid = _one(conn, "SELECT max(id) FROM files")
         conn.execute("INSERT INTO sessions (file_id) VALUES (%s)", [fid])
-        pid = conn.execute(
-            "INSERT INTO prompts (file_id, prompt_index) VALUES (%s, 0) RETURNING id",
-            [fid]).fetchone()[0]
+        pid = _one(conn, "INSERT INTO prompts (file_id, prompt_index) VALUES (%s, 0) RETURNING id",
+                   [fid])
         for spec in KNOWN_TABLES:
             if spec.name != "redactions" and spec.foreign_keys[:1] and \
                     spec.foreign_keys[0].parent == "prompts":
@@ -363,7 +369,7 @@ def test_cancel_mid_copy_leaves_the_target_unchanged(tmp_path: Path, target_db: 
 
 def test_connection_lost_mid_copy(tmp_path: Path, target_db: TargetDb) -> None:
     path = sample_db(tmp_path, sessions=6)
-    killed = []
+    killed: list[bool] = []
 
     def progress(table: str, done: int, total: int) -> None:
         if table == "prompts" and not killed:
@@ -487,8 +493,9 @@ def test_mixed_value_types_in_a_translated_table(tmp_path: Path, target_db: Targ
     result = execute(tmp_path / "tiny.sqlite", _target(target_db))
     assert result.checksums_match
     with target_db.connect() as pg:
-        types = dict(pg.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                "WHERE table_name = 'notes'").fetchall())
+        types: dict[str, str] = dict(pg.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'notes'").fetchall())
         rows = pg.execute("SELECT v, n, b FROM notes ORDER BY id").fetchall()
     assert types == {"id": "bigint", "v": "text", "n": "double precision", "b": "bytea"}
     assert rows == [("7", 1.0, b"\x00\xff"), ("seven ✓", 2.5, None), ("0.25", None, b""),
@@ -511,3 +518,40 @@ def test_large_values_use_lz4_where_the_server_has_it(tmp_path: Path,
         assert methods == {"lz4"}
         assert_tables_identical(path, conn, "function_calls")
         conn.execute("INSERT INTO files (path) VALUES ('/after')")  # the server default again
+
+
+def test_numeric_with_fewer_digits_is_listed_and_each_choice_holds(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    """numeric(5,2) rounds silently in PostgreSQL: the dry run lists it, execute refuses, and
+    widen or accept both end in a verified copy."""
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (id, path) VALUES (1, '/f')")
+    conn.execute("INSERT INTO prompts (id, file_id, prompt_index) VALUES (1, 1, 0)")
+    for i, v in enumerate([1.5, 33.333333333333336, 2.0, 7], start=1):
+        conn.execute("INSERT INTO token_messages (id, prompt_id, primary_used_percent) "
+                     "VALUES (?, 1, ?)", [i, v])
+    conn.commit()
+    conn.close()
+    path = tmp_path / "tiny.sqlite"
+    with target_db.connect() as pg:
+        _ailt_own_schema(pg)
+        pg.execute("ALTER TABLE token_messages ALTER COLUMN primary_used_percent "
+                   "TYPE numeric(5,2)")
+    plan = dry_run(path, _target(target_db))
+    lossy = _lossy_problems(plan)
+    assert [(p.id, p.column) for p in lossy] == [(2, "primary_used_percent")]
+    assert "33.33" in lossy[0].detail
+    with pytest.raises(Refused, match="token_messages"):
+        execute(path, _target(target_db))
+    accepted = execute(path, _target(target_db), Options(repairs=frozenset({ACCEPT_LOSSY})))
+    assert accepted.committed and [p.id for p in accepted.repaired] == [2]
+    with target_db.connect() as pg:
+        assert [r[0] for r in pg.execute(
+            "SELECT primary_used_percent::text FROM token_messages ORDER BY id")] == [
+            "1.50", "33.33", "2.00", "7.00"]
+        for table in ("token_messages", "prompts", "files"):
+            pg.execute(f"TRUNCATE {table} CASCADE")
+    widened = execute(path, _target(target_db), Options(repairs=frozenset({WIDEN})))
+    assert widened.committed and widened.checksums_match
+    with target_db.connect() as pg:
+        assert_tables_identical(path, pg, "token_messages")

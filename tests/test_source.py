@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers import sample_db
 
 from app.core.errors import BadInput
 from app.core.source import SqliteSource, inspect_source
+from tests.helpers import sample_db
 
 
 def _digest(path: Path) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TargetDb
-from helpers import sample_db
-
 from app.core.dsn import parse_dsn
 from app.core.migrate import execute
 from app.core.spot_check import sample_rows
+from tests.helpers import sample_db
+from tests.postgres import TargetDb
 
 
 def test_samples_cover_every_table_with_rows(tmp_path: Path, target_db: TargetDb) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TargetDb
-from helpers import sample_db
-
 from app.core.dsn import parse_dsn
 from app.core.migrate import dry_run, execute
 from app.core.verify import check_table, target_checksum
+from tests.helpers import sample_db
+from tests.postgres import TargetDb
 
 
 def test_physical_order_shortcut_falls_back_to_id_order(tmp_path: Path,

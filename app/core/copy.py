@@ -35,7 +35,7 @@ from app.core.pg_copy import (
     TextFormatter,
     Transformer,
 )
-from app.core.scan import REPLACE_INVALID_UTF8, STRIP_NUL, Problem
+from app.core.scan import REPLACE_INVALID_UTF8, STRIP_NUL, Problem, numeric_stored
 from app.core.source import SqliteSource
 from app.core.target_schema import (
     BYTEA,
@@ -232,9 +232,14 @@ def _sent_converter(col: ColumnMap) -> Convert | None:
 def _canonical_text(col: ColumnMap) -> Convert | None:
     """The canonical form in text COPY; verification reads floats back as ``float8send``."""
     if col.kind in (FLOAT, FLOAT4):
+        if col.accept_lossy and col.numeric_typmod is not None:
+            typmod = col.numeric_typmod
+            return lambda v: _PACK(float(numeric_stored(v, typmod) or 0))
         if col.accept_lossy:
             return lambda v: _PACK(_as_float4(v))
         return lambda v: _PACK(float(v))
+    if col.kind == INT and col.numeric_typmod is not None:
+        return None
     return _sent_converter(col)
 
 

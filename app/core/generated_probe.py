@@ -60,7 +60,7 @@ def _compare(conn: psycopg.Connection, src: SqliteSource, tm: TableMap, col: Col
         sql.Identifier(PROBE), sql.SQL("").join(sql.SQL(", ") + c.ident for c in others))
     with conn.cursor() as cur, cur.copy(copy) as cp:
         for i, row in enumerate(rows):
-            cp.write_row((i, *(_for_copy(c, v) for c, v in zip(others, row, strict=False))))
+            cp.write_row((i, *(for_copy(c, v) for c, v in zip(others, row, strict=False))))
     computed = conn.execute(sql.SQL("SELECT {} FROM {} ORDER BY _ailt_ord").format(
         col.ident, sql.Identifier(PROBE))).fetchall()
     for i, (row, (theirs,)) in enumerate(zip(rows, computed, strict=True)):
@@ -70,7 +70,8 @@ def _compare(conn: psycopg.Connection, src: SqliteSource, tm: TableMap, col: Col
     return None
 
 
-def _for_copy(col: ColumnMap, value: Any) -> Any:
+def for_copy(col: ColumnMap, value: Any) -> Any:
+    """A SQLite value as text COPY into ``col`` takes it."""
     if value is None:
         return None
     if col.kind == BYTEA and not isinstance(value, bytes):

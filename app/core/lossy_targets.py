@@ -49,7 +49,8 @@ def decide(schema: SchemaPlan, maps: list[TableMap], problems: list[Problem],
 
 
 def _widen(schema: SchemaPlan, tm: TableMap, col: ColumnMap, n: int) -> None:
-    wider = "numeric" if col.kind == FLOAT else WIDER.get(col.kind)
+    wider = ("numeric" if col.kind == FLOAT or col.numeric_typmod is not None
+             else WIDER.get(col.kind))
     if wider is None:
         return
     obj = SchemaObject(Kind.COLUMN, f"{tm.name}.{col.name}", tm.name, Verdict.TRANSLATED,
@@ -60,8 +61,11 @@ def _widen(schema: SchemaPlan, tm: TableMap, col: ColumnMap, n: int) -> None:
         Phase.DEFAULT, tm.name,
         sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE " + wider).format(tm.ident, col.ident),
         obj, required=True,
-        advice=f"only the owner of {tm.name} may widen it: run as that role, or choose "
-               f"{ACCEPT_LOSSY} instead"))
+        advice=f"widening needs the owner of {tm.name} and no view or rule depending on "
+               f"the column; or choose --repair {ACCEPT_LOSSY} instead"))
+    if col.numeric_typmod is not None:
+        col.pg_type, col.numeric_typmod = wider, None  # kind stays: read back exactly
+        return
     col.pg_type = wider
     col.kind = NUMERIC if wider == "numeric" else {"double precision": FLOAT, "bigint": INT,
                                                    "text": TEXT}[wider]

@@ -10,6 +10,7 @@ verification has passed.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -33,7 +34,7 @@ from app.core.plan import (  # noqa: F401  (dry_run and Options are re-exported 
 )
 from app.core.scan import ACCEPT_LOSSY, REPAIRS, WIDEN, Problem, ProblemCode, scan
 from app.core.schema_plan import AFTER_COPY, BEFORE_COPY, SchemaStepFailed, apply
-from app.core.source import SqliteSource, UndecodableText
+from app.core.source import SqliteSource, UndecodableText, sqlite_error
 from app.core.target_schema import prefer_lz4, reset_identity_sql
 from app.core.verify import TableCheck, check_table
 
@@ -107,12 +108,16 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
         stack.callback(connected.conn.close)
         # Repairs need every problem located up front; otherwise the copy itself finds the
         # NULs and bad UTF-8 as it reads every byte, and only then do we scan to list them.
-        plan = build_plan(src, connected, options, on_phase, is_cancelled,
-                          thorough=bool(options.repairs))
-        if plan.unrepaired(options.repairs) and not options.repairs:
-            # About to refuse for values: list them all, as the dry run does, so the count
-            # and the first value named are the same as the dry run's.
-            plan = build_plan(src, connected, options, on_phase, is_cancelled, thorough=True)
+        try:
+            plan = build_plan(src, connected, options, on_phase, is_cancelled,
+                              thorough=bool(options.repairs))
+            if plan.unrepaired(options.repairs) and not options.repairs:
+                # About to refuse for values: list them all, as the dry run does, so the count
+                # and the first value named are the same as the dry run's.
+                plan = build_plan(src, connected, options, on_phase, is_cancelled,
+                                  thorough=True)
+        except sqlite3.Error as exc:  # a file SQLite can open but not read through
+            raise sqlite_error(src.path, exc) from None
         check_executable(plan, options.repairs)
         if on_plan is not None:  # e.g. a progress display learning the total before the copy
             on_plan(plan)
@@ -126,6 +131,9 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
                 f"PostgreSQL rejected the {scrub(str(exc), target.secrets())}; nothing was "
                 "committed. The dry run should have found this: please report it with the "
                 "dry run's output.") from None
+        except sqlite3.Error as exc:
+            _rollback(connected.conn)
+            raise sqlite_error(src.path, exc) from None
         except (psycopg.DataError, psycopg.IntegrityError, UndecodableText) as exc:
             _rollback(connected.conn)
             _refuse_with_problems(src, plan, exc, target)
@@ -155,7 +163,14 @@ def _refuse_with_problems(src: SqliteSource, plan: Plan, exc: Exception,
     if plan.problems:
         check_executable(plan, frozenset())
     reason = scrub(str(exc).strip().splitlines()[0], target.secrets())
-    raise Refused(f"PostgreSQL rejected a value ({reason}); nothing was committed.")
+    diag = getattr(exc, "diag", None)
+    table = getattr(diag, "table_name", None)
+    detail = scrub(getattr(diag, "message_detail", None) or "", target.secrets())
+    where = f" in {table}" if table else ""
+    more = f" ({detail})" if detail else ""
+    raise Refused(f"PostgreSQL rejected a value{where}: {reason}{more}; nothing was "
+                  "committed. The target table's own rules refuse it: change the table or "
+                  "choose an empty database.")
 
 
 def _rollback(conn: psycopg.Connection) -> None:
@@ -200,11 +215,15 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
                                          is_cancelled=is_cancelled))
     result.verify_s = time.monotonic() - verify_started
     if not (result.counts_match and result.checksums_match):
-        bad = ", ".join(c.table for c in result.checks if not c.ok)
+        failed = [c.table for c in result.checks if not c.ok]
         conn.rollback()
+        triggers = [w for tm in plan.maps if tm.name in failed for w in tm.warnings
+                    if "trigger" in w]
+        cause = (" The target's triggers are the likely cause: " + "; ".join(triggers) + "."
+                 if triggers else " Please report this with the dry run's output.")
         raise VerificationFailed(
-            f"Verification failed for {bad}: the copy differs from SQLite, so nothing was "
-            "committed. Please report this with the dry run's output.")
+            f"Verification failed for {', '.join(failed)}: PostgreSQL holds other values "
+            f"than SQLite, so nothing was committed.{cause}")
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
     on_phase("Committing")

@@ -8,6 +8,7 @@ that refuses with the same list.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from app.core import data_checks, lossy_targets
 from app.core.advice import cli_repair, rollback_command
@@ -25,7 +27,7 @@ from app.core.errors import Cancelled, Refused
 from app.core.inventory import SchemaObject
 from app.core.scan import Problem, scan
 from app.core.schema_plan import SchemaPlan, build_schema, rehearse
-from app.core.source import SourceInfo, SqliteSource
+from app.core.source import SourceInfo, SqliteSource, sqlite_error
 from app.core.target_schema import TableMap, map_tables
 
 PhaseFn = Callable[[str], None]
@@ -184,8 +186,11 @@ def dry_run(source_path: Path, target: Target, options: Options | None = None,
         on_phase("Connecting to PostgreSQL")
         connected = connect_target(target, options)
         stack.callback(connected.conn.close)
-        with cancellable(src.conn, is_cancelled):
-            plan = build_plan(src, connected, options, on_phase, is_cancelled)
+        try:
+            with cancellable(src.conn, is_cancelled):
+                plan = build_plan(src, connected, options, on_phase, is_cancelled)
+        except sqlite3.Error as exc:  # a file SQLite can open but not read through
+            raise sqlite_error(src.path, exc) from None
         connected.conn.rollback()
         return plan
 
@@ -203,14 +208,18 @@ def build_plan(src: SqliteSource, connected: Connected, options: Options, on_pha
     rolled back to its savepoint), so execute can call it too before it starts writing.
     """
     conn = connected.conn
+    existing = _prefer_target_schema(conn)
     maps = map_tables(conn, src)
     data_checks.null_primary_keys(src, maps)
-    schema = build_schema(src, maps)
+    schema = build_schema(src, maps, existing)
     on_phase("Scanning values")
     counts: dict[str, int] = {}
     problems = scan(src, maps, thorough=thorough, is_cancelled=is_cancelled, counts=counts)
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was written.")
+    src.set_counts(counts)
+    for tm in maps:
+        tm.source = src.table(tm.name)
     problems += data_checks.orphans(src, [tm for tm in maps if not tm.exists])
     problems += data_checks.text_collisions(src, maps)
     lossy_targets.decide(schema, maps, problems, options.repairs)
@@ -218,9 +227,6 @@ def build_plan(src: SqliteSource, connected: Connected, options: Options, on_pha
     if schema.steps and (can_create or all(tm.exists for tm in maps)):
         on_phase("Rehearsing the schema")
         rehearse(conn, schema, src)
-    src.set_counts(counts)
-    for tm in maps:
-        tm.source = src.table(tm.name)
     info = src.info()
     warnings = [w for tm in maps for w in tm.warnings]
     if not any(t.known for t in info.tables):
@@ -229,6 +235,19 @@ def build_plan(src: SqliteSource, connected: Connected, options: Options, on_pha
     tables = build_table_plans(maps, problems, can_create, schema)
     return Plan(info, connected.target, connected.server_version, tables, problems, warnings,
                 connected.password_source, maps, can_create, schema)
+
+
+def _prefer_target_schema(conn: psycopg.Connection) -> set[str]:
+    """Search the target schema before ``pg_catalog`` (a table called ``pg_type`` must not
+    resolve to the catalog), for this transaction only; return the relation names it holds."""
+    row = conn.execute("SELECT current_schema()").fetchone()
+    if not row or row[0] is None:
+        return set()
+    conn.execute(sql.SQL("SET LOCAL search_path = {}, pg_catalog").format(
+        sql.Identifier(row[0])))
+    return {r[0] for r in conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema()")}
 
 
 def check_executable(plan: Plan, repairs: frozenset[str], *,

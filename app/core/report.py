@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.atomic_file import atomic_write
+from app.core.errors import BadInput
 from app.core.migrate import Result
 from app.core.plan import Plan
 
@@ -71,7 +72,17 @@ def save_report(data: dict[str, Any], reports_dir: Path) -> Path:
 
 
 def write_report(data: dict[str, Any], path: Path) -> Path:
-    """Write the report to ``path`` atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", 0o644)
+    """Write the report to ``path`` atomically (a reader never sees half a file).
+
+    Raises ``BadInput`` when ``path`` is a folder or cannot be written.
+    """
+    if path.is_dir():
+        raise BadInput(f"{path} is a folder: give the report a file name, e.g. "
+                       f"{path / 'ailt-migrate-report.json'}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", 0o644)
+    except OSError as exc:
+        raise BadInput(f"The report cannot be written to {path} ({exc.strerror}): choose "
+                       "another file.") from None
     return path

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from app.core.source import SqliteSource, _quote
@@ -184,7 +185,13 @@ def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
     query = (f"SELECT {_key(tm)}, {selects}, {details} FROM {table} WHERE {where} "
              f"ORDER BY {_order(tm)} LIMIT {MAX_LISTED}")
     n = len(cases)
-    for row in src.conn.execute(query):
+    previous = src.conn.text_factory
+    src.conn.text_factory = lambda b: b.decode("utf-8", "replace")  # a blob cast to text
+    try:
+        rows_found = src.conn.execute(query).fetchall()
+    finally:
+        src.conn.text_factory = previous
+    for row in rows_found:
         for i, ((column, code, _), hit) in enumerate(zip(cases, row[1:n + 1], strict=True)):
             if hit:
                 detail = (f"{row[1 + n + 2 * i]} {row[2 + n + 2 * i]!r}"
@@ -201,7 +208,9 @@ def _lossy_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
     table = _quote(tm.name)
     for col in tm.copied:
         c = _quote(col.name)
-        if col.kind == FLOAT4:
+        if col.numeric_typmod is not None:
+            found += _numeric_checks(src, tm, col.name, col.numeric_typmod, col.pg_type)
+        elif col.kind == FLOAT4:
             query = (f"SELECT {_key(tm)}, {c} FROM {table} "
                      f"WHERE typeof({c}) IN ('real', 'integer')")
             for key, value in src.conn.execute(query):
@@ -227,6 +236,46 @@ def _lossy_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
                               f"({col.pg_type})")
                       for key, n in src.conn.execute(query)]
     return found
+
+
+def _numeric_checks(src: SqliteSource, tm: TableMap, column: str, typmod: tuple[int, int],
+                    pg_type: str) -> list[Problem]:
+    """Numbers ``numeric(p,s)`` rounds (more than s decimals) or cannot hold (too many digits)."""
+    found = []
+    c = _quote(column)
+    query = (f"SELECT {_key(tm)}, {c} FROM {_quote(tm.name)} "
+             f"WHERE typeof({c}) IN ('integer', 'real')")
+    for key, value in src.conn.execute(query):
+        stored = numeric_stored(value, typmod)
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not exact.is_finite():
+            found.append(Problem(tm.name, key, column, ProblemCode.RANGE,
+                                 f"{value!r} cannot be stored in {pg_type}"))
+            continue
+        if stored is None:
+            found.append(Problem(tm.name, key, column, ProblemCode.RANGE,
+                                 f"{value!r} has too many digits for {pg_type}"))
+        elif stored != exact:
+            found.append(Problem(tm.name, key, column, ProblemCode.LOSSY,
+                                 f"{value!r} would become {stored} in {pg_type}"))
+        if len(found) >= MAX_LISTED:
+            break
+    return found
+
+
+def numeric_stored(value: float | int, typmod: tuple[int, int]) -> Decimal | None:
+    """What ``numeric(p,s)`` stores for ``value``: rounded to s decimals, half away from zero
+    (PostgreSQL's rule); None when it has more than p - s integer digits."""
+    precision, scale = typmod
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not exact.is_finite():
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 1100  # numeric holds up to 1000 digits; the default 28 would raise
+        rounded = exact.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    if rounded and rounded.adjusted() + 1 > precision - scale:
+        return None
+    return rounded
 
 
 def _nul_condition(c: str, utf8: bool) -> str:
@@ -265,7 +314,9 @@ def _utf8_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
     columns = [c.name for c in tm.copied if c.kind in (TEXT, TIMESTAMPTZ)]
     if not columns:
         return []
-    select = ", ".join(_quote(c) for c in columns)
+    # blobs are the blob check's business: read text values only
+    select = ", ".join(f"CASE WHEN typeof({_quote(c)}) = 'text' THEN {_quote(c)} END"
+                       for c in columns)
     found: list[Problem] = []
     previous = src.conn.text_factory
     src.conn.text_factory = bytes

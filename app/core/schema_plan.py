@@ -18,13 +18,13 @@ from enum import IntEnum
 import psycopg
 from psycopg import sql
 
-from app.core import generated_probe
+from app.core import generated_probe, table_probe
 from app.core.ailt_schema import KNOWN_BY_NAME
 from app.core.inventory import Kind, SchemaObject, Verdict
 from app.core.source import SchemaEntry, SourceIndex, SqliteSource
 from app.core.sqlite_ddl import view_columns, view_select
 from app.core.target_schema import FLOAT, INT, NUMERIC, TIMESTAMPTZ, ColumnMap, TableMap
-from app.core.translate import translate, translate_query
+from app.core.translate import tables_of, translate, translate_query
 
 NAMEDATALEN = 63  # PostgreSQL truncates longer identifiers (bytes; NAMEDATALEN - 1)
 NATURAL_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT",
@@ -55,6 +55,9 @@ class DdlStep:
     obj: SchemaObject
     required: bool = False
     advice: str = ""  # what to do when a required statement fails
+    # A translated rule to try on SQLite's rows first: ("check", condition) or
+    # ("unique", "(terms) WHERE ..."), see ``table_probe``.
+    probe: tuple[str, str] | None = None
 
 
 @dataclass
@@ -70,7 +73,7 @@ class GeneratedProbe:
     def fall_back(self, why: str) -> None:
         """Carry SQLite's computed values in a plain column instead."""
         self.col.generated = None
-        self.obj.detail = f"a plain column holding SQLite's computed values: {why}"
+        self.obj.detail = f"SQLite's computed values are copied instead: {why}"
         self.obj.postgres = f"{self.col.pg_type} (plain column)"
         self.table_step.statement = self.rebuild()
 
@@ -82,6 +85,7 @@ class SchemaPlan:
     objects: list[SchemaObject] = field(default_factory=list)
     steps: list[DdlStep] = field(default_factory=list)
     generated: list[GeneratedProbe] = field(default_factory=list)
+    tables: dict[str, TableMap] = field(default_factory=dict, repr=False)
 
     @property
     def refused(self) -> list[SchemaObject]:
@@ -121,19 +125,23 @@ def pg_identifier(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def build_schema(src: SqliteSource, maps: list[TableMap]) -> SchemaPlan:
-    """Verdicts for every object of the file and the DDL for the tables the tool creates."""
+def build_schema(src: SqliteSource, maps: list[TableMap],
+                 existing: Iterable[str] = ()) -> SchemaPlan:
+    """Verdicts for every object of the file and the DDL for the tables the tool creates.
+
+    ``existing``: names of the relations already in the target schema; new index names avoid
+    them (PostgreSQL keeps tables, indexes, views and sequences in one namespace).
+    """
     plan = SchemaPlan()
-    taken: set[str] = set()
+    taken: set[str] = set(existing) - {tm.name for tm in maps}
     for tm in maps:  # rename long table names first: every other name refers to them
         tm.pg_name = pg_identifier(tm.name, taken)
         taken.add(tm.pg_name)
     by_name = {tm.name: tm for tm in maps}
+    plan.tables = by_name
     for tm in maps:
         if tm.exists:
-            plan.objects.append(SchemaObject(
-                Kind.TABLE, tm.name, tm.name, Verdict.AS_IS,
-                "exists in the target already and is used as it is"))
+            _existing_objects(plan, tm)
             continue
         _Table(plan, tm, by_name, taken).build()
     _views(plan, src, maps)
@@ -244,7 +252,7 @@ class _Table:
         tr = translate(expression, self.names)
         if tr.sql is None:
             self.add(Kind.GENERATED, qualified, Verdict.TRANSLATED,
-                     f"a plain column holding SQLite's computed values: {tr.reason}",
+                     f"SQLite's computed values are copied instead: {tr.reason}",
                      f"{col.pg_type} (plain column)")
             return
         col.generated = tr.sql
@@ -260,7 +268,7 @@ class _Table:
                 continue
             name = f"{self.tm.name}.{col.name}"
             tr = translate(src_col.default, self.names, timestamptz=col.kind == TIMESTAMPTZ,
-                           numeric=col.kind in (INT, FLOAT, NUMERIC))
+                           numeric=col.kind in (INT, FLOAT, NUMERIC), default=True)
             if tr.sql is None:
                 self.add(Kind.DEFAULT, name, Verdict.NOT_MIGRATED,
                          f"DEFAULT {src_col.default}: {tr.reason}")
@@ -342,6 +350,8 @@ class _Table:
                 sql.SQL("UNIQUE " if unique else ""), sql.Identifier(name), tm.ident,
                 sql.SQL(text))
         self.step(Phase.KEY if unique else Phase.INDEX, stmt, obj, required=False)
+        if unique and not plain and not self.known:
+            self.plan.steps[-1].probe = ("unique", text)
 
     def _terms(self, idx: SourceIndex) -> tuple[list[str] | None, str]:
         terms = []
@@ -366,17 +376,21 @@ class _Table:
 
     def _checks(self) -> None:
         for check in self.t.checks:
-            label = check.name or f"{self.tm.name}: {check.expression}"
+            label = (f"{self.tm.name}.{check.name}" if check.name
+                     else f"{self.tm.name}: {check.expression}")
             tr = translate(check.expression, self.names)
             if tr.sql is None:
                 self.add(Kind.CHECK, label, Verdict.NOT_MIGRATED, tr.reason)
                 continue
             verdict = Verdict.TRANSLATED if tr.changed and not self.known else Verdict.AS_IS
             obj = self.add(Kind.CHECK, label, verdict, "", f"CHECK ({tr.sql})")
-            name = sql.SQL("CONSTRAINT {} ").format(sql.Identifier(self._index_name(
-                check.name))) if check.name else sql.SQL("")
+            # CHECK names live per table in PostgreSQL, not beside relation names
+            name = sql.SQL("CONSTRAINT {} ").format(sql.Identifier(
+                pg_identifier(check.name, set()))) if check.name else sql.SQL("")
             self.step(Phase.CHECK, sql.SQL("ALTER TABLE {} ADD {}CHECK ({})").format(
                 self.tm.ident, name, sql.SQL(tr.sql)), obj)
+            if not self.known:
+                self.plan.steps[-1].probe = ("check", tr.sql)
 
     def _foreign_keys(self) -> None:
         tm = self.tm
@@ -413,6 +427,41 @@ class _Table:
                 self._index(idx, unique=False)
 
 
+KEPT = ("the table exists in the target already and keeps its own definition; compare it "
+        "with SQLite's if you rely on this rule")
+
+
+def _existing_objects(plan: SchemaPlan, tm: TableMap) -> None:
+    """A table created beforehand: its rows arrive, its own keys and rules apply. Name each
+    of SQLite's rules for it, so none is dropped without a word."""
+    t = tm.source
+
+    def add(kind: Kind, name: str, verdict: Verdict, detail: str = "",
+            postgres: str | None = None) -> None:
+        plan.objects.append(SchemaObject(kind, name, tm.name, verdict, detail, postgres))
+
+    add(Kind.TABLE, tm.name, Verdict.AS_IS, "exists in the target already and is used as it is")
+    for col in tm.columns:
+        add(Kind.COLUMN, f"{tm.name}.{col.name}", Verdict.AS_IS, "", col.pg_type)
+        src_col = t.column(col.name)
+        if src_col.default is not None:
+            add(Kind.DEFAULT, f"{tm.name}.{col.name}", Verdict.NOT_MIGRATED, KEPT)
+    if t.pk_columns and not t.integer_pk:
+        add(Kind.PRIMARY_KEY, f"{tm.name}({', '.join(t.pk_columns)})", Verdict.NOT_MIGRATED,
+            KEPT)
+    for idx in t.indexes:
+        if idx.origin == "pk":
+            continue
+        label = idx.name if idx.origin == "c" else f"{tm.name}({', '.join(idx.terms)})"
+        add(Kind.UNIQUE if idx.unique else Kind.INDEX, label, Verdict.NOT_MIGRATED, KEPT)
+    for check in t.checks:
+        add(Kind.CHECK, f"{tm.name}.{check.name}" if check.name else
+            f"{tm.name}: {check.expression}", Verdict.NOT_MIGRATED, KEPT)
+    for fk in t.foreign_keys:
+        add(Kind.FOREIGN_KEY, f"{tm.name}({', '.join(fk.columns)}) -> "
+            f"{fk.parent}({', '.join(fk.parent_columns)})", Verdict.NOT_MIGRATED, KEPT)
+
+
 def _real(tm: TableMap, name: str) -> str:
     """SQLite matches column names case-insensitively."""
     low = name.lower()
@@ -424,17 +473,46 @@ def _action(action: str) -> str:
     return a if a in ("CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT") else "NO ACTION"
 
 
-def _views(plan: SchemaPlan, src: SqliteSource, maps: list[TableMap]) -> None:
+def _view_names(select: str, maps: list[TableMap]) -> dict[str, str]:
+    """Lower-cased names to PostgreSQL's spelling, the view's own tables' columns first (two
+    tables may spell a column differently: ``id`` and ``Id``)."""
+    by_name = {tm.name.lower(): tm for tm in maps}
+    read = [by_name[t] for t in tables_of(select) if t in by_name]
     names: dict[str, str] = {}
-    for tm in maps:
+    for tm in [*read, *maps]:
         for col in tm.columns:
             names.setdefault(col.name.lower(), col.pg_name)
     for tm in maps:
         names[tm.name.lower()] = tm.pg_name
+    return names
+
+
+def _collated_columns(select: str, maps: list[TableMap]) -> str:
+    """``t.c (NOCASE)`` for the first column with a non-binary collation the view reads."""
+    by_name = {tm.name.lower(): tm for tm in maps}
+    words = {w.lower().strip('"`[]') for w in select.replace(",", " ").replace("(", " ")
+             .replace(")", " ").replace(".", " ").split()}
+    for table in tables_of(select):
+        tm = by_name.get(table)
+        for col in tm.source.columns if tm else ():
+            if col.collation not in (None, "", "BINARY") and col.name.lower() in words:
+                return f"{tm.name}.{col.name} (COLLATE {col.collation})" if tm else ""
+    return ""
+
+
+def _views(plan: SchemaPlan, src: SqliteSource, maps: list[TableMap]) -> None:
     for entry in src.others:
         if entry.kind != "view":
             continue
-        tr = translate_query(view_select(entry.sql), names)
+        select = view_select(entry.sql)
+        collated = _collated_columns(select, maps)
+        if collated:
+            plan.objects.append(SchemaObject(
+                Kind.VIEW, entry.name, None, Verdict.NOT_MIGRATED,
+                f"it reads {collated}, which SQLite compares with its column collation; "
+                "PostgreSQL would compare it bytewise and could return other rows"))
+            continue
+        tr = translate_query(select, _view_names(select, maps))
         if tr.sql is None:
             plan.objects.append(SchemaObject(Kind.VIEW, entry.name, None, Verdict.NOT_MIGRATED,
                                              tr.reason))
@@ -471,6 +549,9 @@ def _other_entries(plan: SchemaPlan, others: list[SchemaEntry]) -> None:
 
 def _virtual_reason(e: SchemaEntry) -> str:
     module = e.module.lower()
+    if not e.readable:
+        return (f"its module {e.module} is not available to this SQLite, so its rows cannot "
+                "be read; export them with the program that made it if you need them")
     if module.startswith("fts"):
         return (f"a full-text index ({e.module}): derived data, not user data; rebuild it in "
                 "PostgreSQL with a tsvector column and a GIN index if you need it")
@@ -482,7 +563,8 @@ def _virtual_reason(e: SchemaEntry) -> str:
 
 def _internal(e: SchemaEntry) -> SchemaObject:
     if e.name == "sqlite_sequence":
-        return SchemaObject(Kind.INTERNAL_TABLE, e.name, None, Verdict.TRANSLATED,
+        # Every AI Log Trail file has it; its content lives on as the sequences' positions.
+        return SchemaObject(Kind.INTERNAL_TABLE, e.name, None, Verdict.AS_IS,
                             "SQLite's AUTOINCREMENT high-water marks: each identity sequence "
                             "starts past its table's mark", "identity sequences")
     if e.name.startswith("sqlite_stat"):
@@ -507,6 +589,7 @@ def rehearse(conn: psycopg.Connection, plan: SchemaPlan, src: SqliteSource) -> N
             why = generated_probe.check(conn, src, probe.tm, probe.col)
             if why is not None:
                 probe.fall_back(why)
+        _probe_rules(conn, plan, src)
         failed_tables: set[str] = set()
         pending_views: list[DdlStep] = []
         for step in plan.live_steps(Phase):
@@ -520,12 +603,25 @@ def rehearse(conn: psycopg.Connection, plan: SchemaPlan, src: SqliteSource) -> N
                 continue
             if step.required:
                 step.obj.refuse(f"PostgreSQL rejects it ({error}); " + (
-                    step.advice or "please report this with the file's schema "
-                    "(sqlite3 FILE .schema)"))
+                    step.advice or "remove the cause from the target, or choose an empty "
+                    "database (if the file's schema is the cause, please report it)"))
                 failed_tables.add(step.table or "")
             else:
                 step.obj.drop(f"PostgreSQL rejects its translation ({error})")
         _views_in_order(conn, plan, pending_views)
+
+
+def _probe_rules(conn: psycopg.Connection, plan: SchemaPlan, src: SqliteSource) -> None:
+    """Try every translated CHECK and unique expression index on the table's own rows."""
+    by_table: dict[str, list[tuple[SchemaObject, str, str]]] = {}
+    for step in plan.live_steps(Phase):
+        if step.probe is not None and step.table is not None:
+            by_table.setdefault(step.table, []).append((step.obj, *step.probe))
+    maps = {p.tm.name: p.tm for p in plan.generated}
+    maps.update(plan.tables)
+    for table, rules in by_table.items():
+        if table in maps and maps[table].source.rows != 0:
+            table_probe.check_rules(conn, src, maps[table], rules)
 
 
 def _views_in_order(conn: psycopg.Connection, plan: SchemaPlan, views: list[DdlStep]) -> None:

@@ -92,6 +92,7 @@ class SchemaEntry:
     sql: str
     module: str = ""
     owner: str = ""  # a shadow table's virtual table
+    readable: bool = True  # False: a virtual table whose module this SQLite lacks
 
 
 @dataclass(frozen=True)
@@ -195,12 +196,14 @@ class SqliteSource:
         self.path = check_path(Path(path))
         self._count_rows = count_rows  # False: the caller counts (the scan does, in its pass)
         self.others: list[SchemaEntry] = []
+        self.unknown_collations: set[str] = set()
         try:
             self.conn = _open_read_only(self.path)
             self.conn.execute("PRAGMA query_only = ON")
             self.conn.execute("BEGIN")
             self.encoding = str(self.conn.execute("PRAGMA encoding").fetchone()[0])
             self._tables = self._discover()  # the first read fixes the snapshot
+            self._stand_in_collations()
         except sqlite3.DatabaseError as exc:
             raise _sqlite_error(self.path, exc) from None
 
@@ -258,8 +261,10 @@ class SqliteSource:
                 self.others.append(SchemaEntry("internal table", name, name, sql))
             elif name in virtual:
                 self.others.append(SchemaEntry("virtual table", name, name, sql,
-                                               module=_module(sql)))
-            elif (owner := _shadow_owner(name, kinds.get(name), virtual)) is not None:
+                                               module=_module(sql), readable=name not in
+                                               self._missing_modules(virtual)))
+            elif (owner := _shadow_owner(name, kinds.get(name), virtual,
+                                         self._missing_modules(virtual))) is not None:
                 self.others.append(SchemaEntry("shadow table", name, name, sql, owner=owner))
             else:
                 plain.append(name)
@@ -267,6 +272,28 @@ class SqliteSource:
         names = {n.lower(): n for n in plain}
         tables = [self._describe(name, sqls[name], names) for name in sorted(plain)]
         return order_by_dependencies(tables)
+
+    def _stand_in_collations(self) -> None:
+        """Collations the file names but this SQLite does not know (Anki's ``unicase``, an
+        ICU one) would make every ORDER BY over those columns fail. Reading needs only some
+        fixed order, so a bytewise stand-in is registered on this connection (nothing is
+        written); the keys that use them are reported as not migrated."""
+        names = {coll for t in self._tables for i in t.indexes for coll in i.collations}
+        names |= {c.collation for t in self._tables for c in t.columns if c.collation}
+        for name in names - {"BINARY", "NOCASE", "RTRIM", ""}:
+            self.conn.create_collation(name.lower(), _bytewise)
+            self.unknown_collations.add(name)
+
+    def _missing_modules(self, virtual: dict[str, str]) -> set[str]:
+        """Virtual tables whose module this SQLite lacks (they cannot be read)."""
+        if not hasattr(self, "_missing"):
+            self._missing: set[str] = set()
+            for name in virtual:
+                try:
+                    self.conn.execute(f"SELECT 1 FROM {_quote(name)} LIMIT 0").fetchall()
+                except sqlite3.DatabaseError:
+                    self._missing.add(name)
+        return self._missing
 
     def _table_kinds(self) -> dict[str, str]:
         """``PRAGMA table_list``'s type per table (SQLite 3.37+: knows shadow tables)."""
@@ -374,20 +401,27 @@ class SqliteSource:
             cur.close()
 
 
+def _bytewise(a: str, b: str) -> int:
+    return (a > b) - (a < b)
+
+
 def _module(sql: str) -> str:
     words = sql.replace("(", " ( ").split()
     upper = [w.upper() for w in words]
     return words[upper.index("USING") + 1] if "USING" in upper[:-1] else "?"
 
 
-def _shadow_owner(name: str, kind: str | None, virtual: dict[str, str]) -> str | None:
+def _shadow_owner(name: str, kind: str | None, virtual: dict[str, str],
+                  missing: set[str]) -> str | None:
     """The virtual table a shadow table belongs to (``docs_data`` belongs to ``docs``).
 
-    SQLite 3.37+ marks shadow tables in ``PRAGMA table_list``; where its module is not loaded
-    it cannot, so the ``<virtual>_<suffix>`` naming rule decides.
+    SQLite 3.37+ marks shadow tables in ``PRAGMA table_list``; where the module is not loaded
+    it cannot, so the ``<virtual>_<suffix>`` naming rule decides: any suffix for a module this
+    SQLite lacks (sqlite-vec's ``_chunks``, ``_rowids``), the known ones otherwise.
     """
     owners = sorted((v for v in virtual if name.lower().startswith(v.lower() + "_")
-                     and name[len(v) + 1:].lower() in SHADOW_SUFFIXES), key=len, reverse=True)
+                     and (v in missing or name[len(v) + 1:].lower() in SHADOW_SUFFIXES)),
+                    key=len, reverse=True)
     if kind == "shadow":
         return owners[0] if owners else "?"
     return owners[0] if owners else None
@@ -496,10 +530,18 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> BadInput:
+def sqlite_error(path: Path, exc: sqlite3.Error) -> BadInput:
+    """The sentence for a SQLite failure while reading ``path``."""
+    return _sqlite_error(path, exc)
+
+
+def _sqlite_error(path: Path, exc: sqlite3.Error) -> BadInput:
     text = str(exc)
     if isinstance(exc, _Explained):
         return BadInput(text)
+    if "no such module" in text:
+        return BadInput(f"{path} uses a virtual-table module this SQLite lacks ({text}): "
+                        "the dry run names that table; please report how you reached this.")
     if "locked" in text or "busy" in text:
         return BadInput(f"{path} is locked by another program (is an AI Log Trail ingest "
                         "running?): wait for it to finish, then try again.")

@@ -48,6 +48,7 @@ class ColumnMap:
     generated: str | None = None  # PostgreSQL GENERATED ALWAYS AS expression: not copied
     sqlite_generated: bool = False  # SQLite computes it (copied when ``generated`` is None)
     max_chars: int | None = None  # an existing varchar(n) column's n
+    numeric_typmod: tuple[int, int] | None = None  # an existing numeric(p,s) column's p, s
     # The user accepted that this existing column changes values it cannot hold (--accept-lossy)
     accept_lossy: bool = False
 
@@ -69,6 +70,7 @@ class TargetColumn:
     type: str
     not_null: bool
     has_default: bool
+    generated: bool = False  # GENERATED ALWAYS AS (...) STORED: PostgreSQL computes it
 
 
 @dataclass
@@ -143,7 +145,7 @@ def existing_tables(conn: psycopg.Connection, names: list[str]) -> dict[str, lis
     rows = conn.execute(
         """
         SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-               (a.atthasdef OR a.attidentity <> '')
+               (a.atthasdef OR a.attidentity <> ''), a.attgenerated <> ''
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -154,9 +156,20 @@ def existing_tables(conn: psycopg.Connection, names: list[str]) -> dict[str, lis
         [names],
     ).fetchall()
     found: dict[str, list[TargetColumn]] = {}
-    for rel, name, typ, not_null, has_default in rows:
-        found.setdefault(rel, []).append(TargetColumn(name, typ, not_null, has_default))
+    for rel, name, typ, not_null, has_default, generated in rows:
+        found.setdefault(rel, []).append(TargetColumn(name, typ, not_null, has_default,
+                                                      generated))
     return found
+
+
+def table_triggers(conn: psycopg.Connection, table: str) -> list[str]:
+    """User triggers on an existing target table (they run for every copied row)."""
+    rows = conn.execute(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relname = %s AND NOT t.tgisinternal "
+        "ORDER BY 1", [table]).fetchall()
+    return [r[0] for r in rows]
 
 
 def prefer_lz4(conn: psycopg.Connection) -> bool:
@@ -282,9 +295,13 @@ def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
     if key is None:
         return None
     floor = tm.source.autoincrement_seq or 0
+    # setval(s, n, true): the next value is n + 1. Never computing n + 1 here keeps an id of
+    # 2**63 - 1 from overflowing bigint (inserting after it fails, as in SQLite).
     return sql.SQL(
-        "SELECT setval(s, GREATEST((SELECT max({col}) FROM {tbl}), {floor}, 0) + 1, false) "
-        "FROM pg_get_serial_sequence({name}, {colname}) AS s WHERE s IS NOT NULL"
+        "SELECT setval(s, GREATEST(m, 1), m >= 1) "
+        "FROM pg_get_serial_sequence({name}, {colname}) AS s, "
+        "LATERAL (SELECT GREATEST((SELECT max({col}) FROM {tbl}), {floor}, 0) AS m) AS hw "
+        "WHERE s IS NOT NULL"
     ).format(col=tm.column(key).ident, tbl=tm.ident, floor=sql.Literal(floor),
              name=sql.Literal(tm.ident.as_string(None)),
              colname=sql.Literal(tm.column(key).pg_name))
@@ -312,6 +329,16 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
             cm.int_range = INT4_RANGE if tc.type == "integer" else INT2_RANGE
         if base_type == "character varying" and "(" in tc.type:
             cm.max_chars = int(tc.type.split("(")[1].rstrip(")"))
+        if kind == NUMERIC and expected in (INT, FLOAT):
+            # numeric(p,s) holds the source's numbers as decimals: carried as the source's kind
+            # (text COPY), read back exactly, and its rounding listed by the dry run.
+            cm.kind, cm.binary_type, cm.coerce = expected, None, True
+            cm.numeric_typmod = _numeric_typmod(tc.type)
+            kind = expected
+        if tc.generated:
+            tm.problems.append(
+                f"{table.name}.{col.name} is a generated column in the target: PostgreSQL "
+                "computes it, so SQLite's values cannot be copied into it")
         if not _compatible(expected, kind, tc.type):
             tm.problems.append(
                 f"{table.name}.{col.name} is {tc.type} in the target but holds "
@@ -319,13 +346,26 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
         if kind == FLOAT4:
             tm.warnings.append(
                 f"{table.name}.{col.name} is a 4-byte real in the target: values keep only "
-                "about 7 digits (AI Log Trail's REAL is 8 bytes; DOUBLE PRECISION keeps them)")
+                "about 7 digits (SQLite's REAL is 8 bytes; DOUBLE PRECISION keeps them)")
         tm.columns.append(cm)
+    triggers = table_triggers(conn, table.name)
+    if triggers:
+        tm.warnings.append(
+            f"the target table {table.name} has trigger(s) {', '.join(triggers)} that run for "
+            "every copied row; if they change a value, verification refuses the migration")
     for tc in target_cols:
         if tc.name not in table.column_names and tc.not_null and not tc.has_default:
             tm.problems.append(f"the target column {table.name}.{tc.name} is NOT NULL without "
                                "a default, and SQLite has no such column")
     return tm
+
+
+def _numeric_typmod(pg_type: str) -> tuple[int, int] | None:
+    """``numeric(p,s)`` -> (p, s); plain ``numeric`` holds any value: None."""
+    if "(" not in pg_type:
+        return None
+    inside = pg_type.split("(", 1)[1].rstrip(")").split(",")
+    return int(inside[0]), int(inside[1]) if len(inside) > 1 else 0
 
 
 def _expected_kind(table: str, column: str, decl: str) -> str:

@@ -12,12 +12,16 @@ is a proposal: the dry run runs it in PostgreSQL (rolled back) before anything r
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import cast
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+
+# sqlglot logs unsupported syntax as warnings; the verdict already names what did not translate.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 # SQLite's CURRENT_TIMESTAMP and datetime('now') are UTC text in these forms.
 UTC_NOW = "(now() AT TIME ZONE 'UTC')"
@@ -53,14 +57,16 @@ class _Untranslatable(Exception):
 
 
 def translate(expression: str, columns: dict[str, str] | None = None, *,
-              timestamptz: bool = False, numeric: bool = False) -> Translation:
+              timestamptz: bool = False, numeric: bool = False,
+              default: bool = False) -> Translation:
     """Translate one SQLite expression.
 
     ``columns`` maps lower-cased column names to their PostgreSQL names (so ``Qty`` finds
     ``qty``); ``timestamptz``: the expression is the default of a TIMESTAMPTZ column, where
     ``CURRENT_TIMESTAMP`` stays an instant instead of SQLite's text; ``numeric``: it feeds a
     numeric column, where SQLite's affinity turns ``strftime('%s', 'now')``'s text into a
-    number, so the translation yields the number.
+    number, so the translation yields the number; ``default``: a DEFAULT, where SQLite reads
+    a double-quoted word as a string (a default cannot name a column).
     """
     text = expression.strip()
     keyword = text.strip("() ").upper()
@@ -69,6 +75,9 @@ def translate(expression: str, columns: dict[str, str] | None = None, *,
         return Translation(pg, changed=pg != text)
     try:
         tree = sqlglot.parse_one(text, read="sqlite")
+        if default and isinstance(tree, exp.Column) and not tree.table:
+            tree = exp.Literal.string(tree.name)
+        tree = tree.transform(lambda node: _resolve(node, columns or {}))
         tree = tree.transform(lambda node: _fix(node, columns or {}, timestamptz, numeric))
         pg = tree.sql(dialect="postgres", identify=True)
     except _Untranslatable as exc:
@@ -83,6 +92,7 @@ def translate_query(select: str, names: dict[str, str]) -> Translation:
     """Translate a view's ``SELECT``; ``names`` maps lower-cased table and column names."""
     try:
         tree = sqlglot.parse_one(select, read="sqlite")
+        tree = tree.transform(lambda node: _resolve(node, names))
         tree = tree.transform(lambda node: _fix(node, names, False))
         pg = tree.sql(dialect="postgres", identify=True)
     except _Untranslatable as exc:
@@ -97,12 +107,18 @@ def _squash(text: str) -> str:
     return "".join(text.split()).replace('"', "").lower()
 
 
-def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool,
-         numeric: bool = False) -> exp.Expression:
+def _resolve(node: exp.Expression, names: dict[str, str]) -> exp.Expression:
+    """Column and table names as PostgreSQL spells them (SQLite matches case-insensitively)."""
     if isinstance(node, exp.Identifier) and isinstance(node.parent, exp.Column | exp.Table):
         real = names.get(node.name.lower())
         if real is not None:
             return exp.Identifier(this=real, quoted=True)
+    return node
+
+
+def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool,
+         numeric: bool = False) -> exp.Expression:
+    if isinstance(node, exp.Identifier):
         return node
     if isinstance(node, exp.CurrentTimestamp | exp.CurrentDate | exp.CurrentTime):
         key = {exp.CurrentTimestamp: "datetime", exp.CurrentDate: "date",
@@ -110,9 +126,13 @@ def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool,
         if timestamptz and key == "datetime":
             return node
         return _raw(NOW_TEXT[key])
-    if isinstance(node, exp.Like):
-        # SQLite's LIKE ignores ASCII case by default; PostgreSQL's ILIKE is the closest.
-        return exp.ILike(this=node.this, expression=node.expression)
+    if isinstance(node, exp.Escape) and isinstance(node.this, exp.Like):
+        like = node.this
+        return _like(like.this, like.expression, node.expression, bool(like.args.get("negate")))
+    if isinstance(node, exp.Like) and not isinstance(node.parent, exp.Escape):
+        return _like(node.this, node.expression, None, bool(node.args.get("negate")))
+    if isinstance(node, exp.Boolean):
+        return exp.Literal.number(1 if node.this else 0)  # SQLite's TRUE is the integer 1
     if isinstance(node, exp.HexString):
         return _raw(f"'\\x{node.this}'::bytea")
     if isinstance(node, exp.TimeToStr):
@@ -124,6 +144,26 @@ def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool,
     if isinstance(node, exp.Glob):
         raise _Untranslatable("it uses GLOB, which PostgreSQL does not have")
     return node
+
+
+def _fold(node: exp.Expression) -> exp.Expression:
+    """SQLite's case folding for LIKE: ASCII letters only (PostgreSQL's ILIKE folds more)."""
+    return exp.Anonymous(this="translate", expressions=[
+        node.copy(), exp.Literal.string(_UPPER), exp.Literal.string(_UPPER.lower())])
+
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _like(value: exp.Expression, pattern: exp.Expression, escape: exp.Expression | None,
+          negate: bool) -> exp.Expression:
+    """SQLite's LIKE exactly: ASCII case folded on both sides, and no escape character unless
+    the expression names one (PostgreSQL's LIKE treats a backslash as one by default)."""
+    like = exp.Like(this=_fold(value), expression=_fold(pattern))
+    text = like.sql(dialect="postgres", identify=True)
+    esc = escape.sql(dialect="postgres") if escape is not None else "''"
+    out = _raw(f"{text} ESCAPE {esc}")
+    return exp.Not(this=exp.Paren(this=out)) if negate else out
 
 
 def _only_now(node: exp.Expression) -> bool:
@@ -203,3 +243,12 @@ def _to_char_format(fmt: str) -> str | None:
 
 def _raw(text: str) -> exp.Expression:
     return cast(exp.Expression, sqlglot.parse_one(text, read="postgres"))
+
+
+def tables_of(select: str) -> list[str]:
+    """The (lower-cased) table names a query reads, in the order it names them."""
+    try:
+        tree = sqlglot.parse_one(select, read="sqlite")
+    except (SqlglotError, ValueError):
+        return []
+    return [t.name.lower() for t in tree.find_all(exp.Table)]

@@ -6,6 +6,7 @@ DateStyle ISO), and floats are compared as their 8 IEEE bytes, so both sides ren
 
 from __future__ import annotations
 
+import re
 import struct
 from datetime import UTC, datetime
 
@@ -15,8 +16,18 @@ def float4_rounded(value: float) -> float:
     return float(struct.unpack("f", struct.pack("f", value))[0])
 
 
+_FRACTION = re.compile(r"[T ]\d{2}:\d{2}:\d{2}\.(\d+)")
+
+
 def parse_sqlite_timestamp(text: str) -> datetime | None:
-    """Read SQLite timestamp text as an instant; zone-less text is UTC (CURRENT_TIMESTAMP)."""
+    """Read SQLite timestamp text as an instant; zone-less text is UTC (CURRENT_TIMESTAMP).
+
+    None when the text is not a timestamp, or holds more than TIMESTAMPTZ keeps: PostgreSQL
+    stores microseconds, and Python would silently cut a seventh digit.
+    """
+    fraction = _FRACTION.search(text)
+    if fraction and fraction.group(1)[6:].strip("0"):
+        return None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -100,7 +100,8 @@ def _canonical_select(ident: sql.Identifier, kind: str, pg_type: str,
         if binary:
             return sql.SQL("{}::float8").format(ident) if kind == FLOAT4 else ident
         return sql.SQL("float8send({}::float8)").format(ident)
-    if binary and kind == INT and pg_type.lower() not in ("bigint", "int8"):
+    if kind == INT and pg_type.lower() not in ("bigint", "int8") and (
+            binary or pg_type.lower().startswith("numeric")):
         return sql.SQL("{}::int8").format(ident)
     if binary and kind == TEXT and pg_type.lower() != "text":
         return sql.SQL("{}::text").format(ident)
