@@ -145,6 +145,7 @@ class SwitchPreviewed(Message):
     plan: SwitchPlan | None = None
     guard: list[str] = field(default_factory=list)
     error: str | None = None
+    checked: bool = True  # False: no SQLite file to compare the target with
 
 
 @dataclass

@@ -118,7 +118,17 @@ class SwitchScreen(WizardScreen):
         self.query_one("#apply", Button).disabled = True
         self.query_one("#guard", StatusLine).show("Preparing the change…", "busy")
         source = self.wizard.state.source
-        self._preview(to, target, source.path if source else None)
+        self._preview(to, target, source.path if source else self._config_sqlite())
+
+    def _config_sqlite(self) -> Path | None:
+        """The SQLite file the config names, when step 1 has not looked at one yet."""
+        try:
+            from app.core.config import load_config
+
+            path = load_config(self.wizard.deps.config_path).sqlite_path
+        except Exception:  # a missing or broken config: the guard then says it could not check
+            return None
+        return path if path.is_file() else None
 
     @work(thread=True, exit_on_error=False, group="switch", exclusive=True)
     def _preview(self, to: Backend, target: Target | None, sqlite_path: Path | None) -> None:
@@ -126,7 +136,8 @@ class SwitchScreen(WizardScreen):
         try:
             lookup = lookup_for_connect(self.wizard.deps.credential_store)
             preview = preview_switch(self.wizard.deps.config_path, to, target, sqlite_path, lookup)
-            message = SwitchPreviewed(preview.plan, preview.mismatches)
+            message = SwitchPreviewed(preview.plan, preview.mismatches,
+                                      checked=preview.checked or to != "postgres")
         except Exception as exc:
             message = SwitchPreviewed(error=describe(exc, target.secrets() if target else []))
         finally:
@@ -147,6 +158,9 @@ class SwitchScreen(WizardScreen):
             guard.show(
                 "The target does not hold the migrated data: " + " ".join(message.guard), "warning"
             )
+        elif message.plan.to == "postgres" and not message.checked:
+            guard.show("Not compared with the SQLite file: choose it in step 1 first.",
+                       "warning")
         elif message.plan.to == "postgres":
             guard.show("The target holds the same rows as the SQLite file.", "ok")
         else:
