@@ -166,6 +166,24 @@ def test_defaults_come_from_the_config(tmp_path: Path, target_db: TargetDb) -> N
     assert json.loads(proc.stdout)["source"]["path"].endswith("reports/session_data.sqlite")
 
 
+@pytest.mark.parametrize("command", [("run", "--json"), ("credentials", "status"),
+                                     ("rollback",)])
+def test_config_before_the_command_is_the_one_used(tmp_path: Path, target_db: TargetDb,
+                                                   command: tuple[str, ...]) -> None:
+    """``ailt-migrate --config other.toml COMMAND``: every command reads other.toml (the
+    sub-command's own default used to win and read user/config.toml)."""
+    (tmp_path / "elsewhere").mkdir()
+    sample_db(tmp_path / "elsewhere")
+    other = tmp_path / "elsewhere" / "other.toml"
+    other.write_text('[ingest]\ndb_path = "elsewhere/session_data.sqlite"\n\n'
+                     f'[database]\nbackend = "sqlite"\npostgres_dsn = "{target_db.url}"\n')
+    proc = cli(tmp_path, "--config", str(other), *command)
+    assert "user/config.toml" not in proc.stdout + proc.stderr
+    assert "No connection given" not in proc.stderr and "No PostgreSQL DSN" not in proc.stderr
+    # the tests' keyring is the null one: credentials then answers that no keyring is there
+    assert proc.returncode == 0 or "No keyring backend" in proc.stderr, proc.stderr
+
+
 def _wait_for_copy(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     with target_db.server.admin() as admin:

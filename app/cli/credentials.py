@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from app.cli.inputs import resolve_inputs
-from app.core.config import DEFAULT_CONFIG, load_config
+from app.core.config import load_config
 from app.core.credentials import CredentialStore, KeyringStore
 from app.core.dsn import Target
 
@@ -32,7 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument(
             "--postgres-dsn", metavar="DSN", help="the connection (default: the config's DSN)"
         )
-        sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="PATH")
+        sub.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH",
+                         help="AI Log Trail's config (default: user/config.toml)")
     parser.set_defaults(handler=handle, error_prefix=False)  # the bare sentence, as always
 
 
