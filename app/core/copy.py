@@ -17,7 +17,7 @@ order-independent checksum.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,11 +29,14 @@ from psycopg.pq import Format
 from app.core.checksum import Checksum
 from app.core.errors import Cancelled
 from app.core.pg_copy import (
+    BINARY_SIGNATURE,
+    BINARY_TRAILER,
     BinaryFormatter,
     Formatter,
     QueuedLibpqWriter,
     TextFormatter,
     Transformer,
+    format_row_binary,
 )
 from app.core.scan import REPLACE_INVALID_UTF8, STRIP_NUL, Problem, numeric_stored
 from app.core.source import SqliteSource
@@ -102,6 +105,96 @@ def copy_table(
     if tm.binary:
         checksum.rows = done
     return checksum, repair.changed
+
+
+def source_checksum(conn: psycopg.Connection, src: SqliteSource, tm: TableMap, *,
+                    batch_size: int,
+                    on_batch: Callable[[list[tuple[Any, ...]], list[bytearray] | None], None]
+                    | None = None,
+                    is_cancelled: Callable[[], bool] = lambda: False) -> Checksum:
+    """The checksum :func:`copy_table` computes for ``tm``, from SQLite alone: nothing is sent.
+
+    Rows go through the very same plan as the copy, so a target filled some other way
+    (``sync``) is verified against the same canonical form. ``on_batch(rows, canonical)`` sees
+    each batch as read (text as bytes for binary tables) and, for binary tables, each row's
+    canonical binary bytes: the ones hashed here, formatted once for both. Raises Cancelled.
+    """
+    checksum = Checksum(ordered=tm.source.integer_pk is not None, text=not tm.binary)
+    factory = _Repairer(tm, frozenset(), [], raw=tm.binary).text_factory()
+    read = tuple(c.name for c in tm.columns)
+    with conn.cursor() as cur:
+        plan = _binary_plan(cur, tm) if tm.binary else _text_plan(cur, tm)
+        done = 0
+        if tm.binary:  # the stream write_row/end produce, one row at a time
+            checksum.update(BINARY_SIGNATURE)
+        with _TextFactory(src, factory):
+            for batch in src.rows(tm.source, read, batch_size):
+                if is_cancelled():
+                    raise Cancelled(CANCELLED)
+                canonical = None
+                if tm.binary:
+                    canonical = canonical_rows(plan, batch)
+                    for data in canonical:
+                        checksum.update(data)
+                else:
+                    plan.write(batch, _discard, checksum)
+                if on_batch is not None:
+                    on_batch(batch, canonical)
+                done += len(batch)
+        if tm.binary:
+            checksum.update(BINARY_TRAILER)
+            checksum.rows = done
+        else:
+            plan.finish(_discard, checksum)
+    return checksum
+
+
+def canonical_rows(plan: _RowPlan, rows: list[tuple[Any, ...]]) -> list[bytearray]:
+    """Each row of a binary plan in the canonical binary form the checksum hashes."""
+    fmt, conv = (plan.sent, plan.sent_conv) if plan.canon is None else (
+        plan.canon, plan.canon_conv)
+    tx = fmt.transformer
+    if conv:
+        rows = [_convert(r, conv) for r in rows]
+    out = []
+    for row in rows:
+        data = bytearray()
+        format_row_binary(row, tx, data)
+        out.append(data)
+    return out
+
+
+def copy_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
+              into: sql.Composable, batches: Callable[[], Iterable[list[tuple[Any, ...]]]], *,
+              on_rows: Callable[[int], None] = lambda n: None,
+              is_cancelled: Callable[[], bool] = lambda: False) -> int:
+    """COPY the rows ``batches()`` reads from ``src`` into ``into`` (e.g. a temporary table).
+
+    Formatted exactly as :func:`copy_table` formats them; ``batches`` yields rows of every
+    mapped column (``tm.columns``, as copy_table reads them) and is called while SQLite hands
+    text over the way this table's plan expects it. Returns the number of rows sent.
+    """
+    options = sql.SQL(" (FORMAT BINARY)") if tm.binary else sql.SQL("")
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+        into, sql.SQL(", ").join(c.ident for c in tm.copied), options)
+    factory = _Repairer(tm, frozenset(), [], raw=tm.binary).text_factory()
+    scratch = Checksum()
+    done = 0
+    with conn.cursor() as cur:
+        plan = _binary_plan(cur, tm) if tm.binary else _text_plan(cur, tm)
+        with _TextFactory(src, factory), cur.copy(stmt) as cp:
+            for batch in batches():
+                if is_cancelled():
+                    raise Cancelled(CANCELLED)
+                plan.write(batch, cp.write, scratch)
+                done += len(batch)
+                on_rows(done)
+            plan.finish(cp.write, scratch)
+    return done
+
+
+def _discard(data: Any) -> None:
+    return None
 
 
 class _RowPlan:

@@ -23,6 +23,7 @@ import psycopg
 from app.core.copy import copy_table
 from app.core.dsn import Target, scrub
 from app.core.errors import Cancelled, ConnectFailed, Refused, VerificationFailed
+from app.core.high_water import record as record_high_water
 from app.core.plan import (  # noqa: F401  (dry_run and Options are re-exported for callers)
     DEFAULT_BATCH_SIZE,
     Options,
@@ -207,6 +208,7 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
         reset = reset_identity_sql(tm)
         if reset is not None:
             conn.execute(reset)
+        record_high_water(conn, tm)  # so a later sync can tell PostgreSQL's own rows apart
     result.copy_s = time.monotonic() - copy_started
     verify_started = time.monotonic()
     on_phase("Verifying")

@@ -8,8 +8,11 @@ fails at start-up and ``tests/test_pg_copy.py`` says so, instead of a migration 
 
 from __future__ import annotations
 
-from psycopg._copy_base import BinaryFormatter, Formatter, TextFormatter
+from psycopg._copy_base import BinaryFormatter, Formatter, TextFormatter, format_row_binary
+from psycopg._copy_base import _binary_signature as BINARY_SIGNATURE
+from psycopg._copy_base import _binary_trailer as BINARY_TRAILER
 from psycopg.adapt import Transformer
 from psycopg.copy import QueuedLibpqWriter
 
-__all__ = ["BinaryFormatter", "Formatter", "QueuedLibpqWriter", "TextFormatter", "Transformer"]
+__all__ = ["BINARY_SIGNATURE", "BINARY_TRAILER", "BinaryFormatter", "Formatter",
+           "QueuedLibpqWriter", "TextFormatter", "Transformer", "format_row_binary"]

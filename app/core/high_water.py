@@ -1,0 +1,73 @@
+"""Remember, in the target, up to which id each table's rows came from SQLite.
+
+After a switch AI Log Trail writes to PostgreSQL, and its ingest may keep writing to SQLite too,
+so both sides can hand out the same new id. ``sync`` must never overwrite or delete a row that
+PostgreSQL handed out, so ``run`` and ``sync`` leave a note on each identity sequence when they
+commit: ``ailt-migrate: ids up to N came from SQLite``. Rows above N were written in PostgreSQL.
+
+Without the note (a target migrated by an older version, or created by AI Log Trail) N is
+unknown, and only rows above SQLite's own high-water mark are protected. Notes are comments:
+they are part of the transaction, unlike setval.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import psycopg
+from psycopg import sql
+
+from app.core.target_schema import TableMap
+
+NOTE = "ailt-migrate: ids up to {} came from SQLite"
+_NOTE_RE = re.compile(r"ailt-migrate: ids up to (-?\d+) came from SQLite")
+
+
+def _sequence(conn: psycopg.Connection, tm: TableMap) -> str | None:
+    """The identity/serial sequence of the table's key, quoted, or None."""
+    if tm.source.integer_pk is None:
+        return None
+    key = tm.column(tm.source.integer_pk).pg_name
+    row = conn.execute("SELECT pg_get_serial_sequence(%s, %s)",
+                       [tm.ident.as_string(conn), key]).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def record(conn: psycopg.Connection, tm: TableMap) -> None:
+    """Note on the table's sequence that every id below its next value came from SQLite.
+
+    Call right after the sequence was advanced past SQLite's ids, in the same transaction.
+    Skipped quietly when there is no sequence or the user may not comment on it (not its
+    owner): sync then falls back to the sequence's position.
+    """
+    seq = _sequence(conn, tm)
+    following = next_value(conn, tm)
+    if seq is None or following is None:
+        return
+    high_water = following - 1
+    with contextlib.suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        conn.execute(sql.SQL("COMMENT ON SEQUENCE {} IS {}").format(
+            sql.SQL(seq), sql.Literal(NOTE.format(high_water))))
+
+
+def recorded(conn: psycopg.Connection, tm: TableMap) -> int | None:
+    """Up to which id the target's rows came from SQLite, when that can be known."""
+    seq = _sequence(conn, tm)
+    if seq is None:
+        return None
+    row = conn.execute("SELECT obj_description(%s::regclass, 'pg_class')", [seq]).fetchone()
+    match = _NOTE_RE.fullmatch(row[0] or "") if row else None
+    return int(match.group(1)) if match else None
+
+
+def next_value(conn: psycopg.Connection, tm: TableMap) -> int | None:
+    """The id the table's sequence hands out next; None without one."""
+    seq = _sequence(conn, tm)
+    if seq is None:
+        return None
+    state = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(
+        sql.SQL(seq))).fetchone()
+    if state is None:
+        return None
+    return int(state[0]) + 1 if state[1] else int(state[0])

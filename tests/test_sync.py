@@ -1,0 +1,345 @@
+"""Sync against a real PostgreSQL: every kind of change AI Log Trail makes, alone and together."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from app.core.dsn import Target, parse_dsn
+from app.core.errors import Cancelled, ConnectFailed, Refused, VerificationFailed
+from app.core.migrate import Options, execute
+from app.core.scan import ACCEPT_LOSSY
+from app.core.sync import execute_sync, plan_sync
+from tests import ailt_ingest as ingest
+from tests.helpers import assert_tables_identical, empty_ailt_db, postgres_rows, sample_db
+from tests.postgres import TargetDb
+from tests.test_migrate import _ailt_own_schema
+
+Change = Callable[[sqlite3.Connection], object]
+
+
+def _target(db: TargetDb) -> Target:
+    return parse_dsn(db.conninfo).with_password(db.password)
+
+
+def _tables(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "ORDER BY 1").fetchall()
+    return [r[0] for r in rows]
+
+
+def _state(db: TargetDb) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, and every sequence's position."""
+    with db.connect() as conn:
+        state = {t: postgres_rows(conn, t) for t in _tables(conn)}
+        state["sequences"] = conn.execute(
+            "SELECT sequencename, last_value FROM pg_sequences ORDER BY 1").fetchall()
+    return state
+
+
+def _assert_identical(path: Path, db: TargetDb) -> None:
+    with db.connect() as conn:
+        for table in _tables(conn):
+            assert_tables_identical(path, conn, table)
+
+
+def _migrated(tmp_path: Path, db: TargetDb, sessions: int = 6) -> Path:
+    path = sample_db(tmp_path, sessions=sessions)
+    assert execute(path, _target(db)).committed
+    return path
+
+
+def _change(path: Path, *changes: Change) -> None:
+    conn = ingest.open_writer(path)
+    for change in changes:
+        change(conn)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def _new_file(c: sqlite3.Connection) -> None:
+    ingest.add_file_like(c, 2, "/sessions/new-rollout.jsonl")
+
+
+def _reingest(c: sqlite3.Connection) -> None:
+    ingest.reingest(c, 3)
+
+
+def _ingested_at(c: sqlite3.Connection) -> None:
+    c.execute("UPDATE files SET ingested_at = '2026-05-06 07:08:09.5' WHERE id = 1")
+
+
+def _edit_redactions(c: sqlite3.Connection) -> None:
+    ids = [r[0] for r in c.execute("SELECT id FROM redactions ORDER BY id LIMIT 2")]
+    ingest.edit_redactions(c, ids)
+
+
+def _delete_redaction(c: sqlite3.Connection) -> None:
+    ingest.delete_rows(c, "redactions", [r[0] for r in c.execute(
+        "SELECT max(id) FROM redactions")])
+
+
+def _delete_file(c: sqlite3.Connection) -> None:
+    ingest.delete_rows(c, "files", [4])  # its whole tree goes by cascade
+
+
+def _delete_events(c: sqlite3.Connection) -> None:
+    c.execute("DELETE FROM events WHERE id % 7 = 0")
+
+
+CHANGES: dict[str, Change] = {
+    "new file": _new_file, "re-ingest": _reingest, "ingested_at": _ingested_at,
+    "edit redactions": _edit_redactions, "delete redaction": _delete_redaction,
+    "delete file": _delete_file, "delete events": _delete_events,
+}
+
+
+@pytest.mark.parametrize("kind", list(CHANGES))
+def test_each_kind_of_change(tmp_path: Path, target_db: TargetDb, kind: str) -> None:
+    path = _migrated(tmp_path, target_db)
+    _change(path, CHANGES[kind])
+    plan = plan_sync(path, _target(target_db))
+    assert not plan.up_to_date and not plan.refusals
+    assert sum(plan.totals.values()) > 0
+    result = execute_sync(path, _target(target_db))
+    assert result.committed and result.counts_match and result.checksums_match
+    assert len(result.checks) == len(plan.plan.tables)
+    _assert_identical(path, target_db)
+    assert plan_sync(path, _target(target_db)).up_to_date
+
+
+def test_all_changes_together_with_exact_counts(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    before = sqlite3.connect(path).execute("SELECT count(*) FROM prompts WHERE file_id IN (3, 4)"
+                                           ).fetchone()[0]
+    _change(path, *CHANGES.values())
+    plan = plan_sync(path, _target(target_db))
+    files = plan.changes["files"].counts
+    assert files == {"insert": 1, "update": 2, "delete": 1}  # new, ingested_at x2, deleted
+    prompts = plan.changes["prompts"].counts
+    # the re-ingested file's prompts come back under new ids; the new file adds its own
+    assert prompts["delete"] == before and prompts["update"] == 0
+    result = execute_sync(path, _target(target_db))
+    assert result.committed
+    _assert_identical(path, target_db)
+    with target_db.connect() as conn:  # the cascades' helper indexes lived only in the sync
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE "
+                            "'ailt_sync%%'").fetchone() == (0,)
+
+
+def test_nothing_to_do_writes_nothing(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    before = _state(target_db)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.up_to_date
+    assert {t.status for t in plan.plan.tables} == {"up to date"}
+    result = execute_sync(path, _target(target_db))
+    assert not result.committed and result.checks == []
+    assert _state(target_db) == before
+
+
+def test_new_rows_get_ids_past_sqlite_high_water_mark(tmp_path: Path,
+                                                      target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    _change(path, _new_file, lambda c: c.execute("DELETE FROM files WHERE id = "
+                                                  "(SELECT max(id) FROM files)"))
+    execute_sync(path, _target(target_db))
+    seq = sqlite3.connect(path).execute(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'files'").fetchone()[0]
+    with target_db.connect() as conn:
+        new = conn.execute("INSERT INTO files (path) VALUES ('/pg') RETURNING id").fetchone()
+    assert new == (seq + 1,)
+
+
+def test_rows_written_in_postgres_after_the_switch_are_never_deleted(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        row = conn.execute("INSERT INTO files (path) VALUES ('/written/in/pg') RETURNING id"
+                           ).fetchone()
+    assert row is not None
+    new_id = row[0]
+    _change(path, _edit_redactions)
+    before = _state(target_db)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.changes["files"].target_only == [new_id]
+    assert any("files holds 1 row(s) written in PostgreSQL after the switch" in r
+               and f"id {new_id}" in r for r in plan.refusals)
+    assert {t.name: t.status for t in plan.plan.tables}["files"] == "problem"
+    with pytest.raises(Refused, match=rf"files .*id {new_id}.*never deletes or overwrites"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+def test_rows_deleted_in_sqlite_are_deleted_below_the_high_water_mark(
+        tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    _change(path, lambda c: c.execute("DELETE FROM events WHERE id = (SELECT max(id) "
+                                      "FROM events)"))
+    plan = plan_sync(path, _target(target_db))
+    assert plan.changes["events"].counts == {"insert": 0, "update": 0, "delete": 1}
+    assert execute_sync(path, _target(target_db)).committed
+    _assert_identical(path, target_db)
+
+
+def test_child_moved_to_another_parent_survives_the_cascade(tmp_path: Path,
+                                                           target_db: TargetDb) -> None:
+    """Deleting a prompt in PostgreSQL cascades to a token message SQLite moved elsewhere."""
+    path = _migrated(tmp_path, target_db)
+    conn = sqlite3.connect(path)
+    rid, pid = conn.execute("SELECT id, prompt_id FROM token_messages ORDER BY id LIMIT 1"
+                            ).fetchone()
+    other = conn.execute("SELECT min(id) FROM prompts WHERE id <> ?", [pid]).fetchone()[0]
+    conn.close()
+    _change(path, lambda c: c.execute("UPDATE token_messages SET prompt_id = ? WHERE id = ?",
+                                      [other, rid]),
+            lambda c: c.execute("DELETE FROM prompts WHERE id = ?", [pid]))
+    assert rid in plan_sync(path, _target(target_db)).changes["token_messages"].updates
+    assert execute_sync(path, _target(target_db)).committed
+    _assert_identical(path, target_db)
+
+
+def test_target_created_by_ai_log_trail_itself(tmp_path: Path, target_db: TargetDb) -> None:
+    """INTEGER ids and 4-byte REAL columns, as AI Log Trail's own schema has them."""
+    path = sample_db(tmp_path, sessions=5, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+    lossy = Options(repairs=frozenset({ACCEPT_LOSSY}))  # keep the 4-byte reals as they are
+    assert execute(path, _target(target_db), lossy).committed
+    _change(path, _new_file, _reingest, _ingested_at, _delete_file)
+    lite = sqlite3.connect(path)
+    lite.execute("UPDATE token_messages SET primary_used_percent = 12.3456789012 "
+                 "WHERE id = (SELECT min(id) FROM token_messages)")
+    lite.commit()
+    lite.close()
+    plan = plan_sync(path, _target(target_db))
+    assert plan.changes["token_messages"].counts["update"] == 1
+    result = execute_sync(path, _target(target_db))
+    assert result.committed and result.checksums_match
+    with target_db.connect() as pg:
+        assert_tables_identical(path, pg, "prompts")
+        assert_tables_identical(path, pg, "events")
+        real = pg.execute("SELECT data_type FROM information_schema.columns WHERE table_name = "
+                          "'token_messages' AND column_name = 'primary_used_percent'").fetchone()
+        assert real == ("real",)
+    assert plan_sync(path, _target(target_db)).up_to_date
+
+
+def test_target_that_does_not_fit_is_refused(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    with target_db.connect() as conn:
+        conn.execute("CREATE TABLE files (id BIGINT PRIMARY KEY, location TEXT NOT NULL)")
+    plan = plan_sync(path, _target(target_db))
+    assert any("do not fit" in r and "has no column path" in r for r in plan.refusals)
+    with pytest.raises(Refused, match="has no table sessions"):
+        execute_sync(path, _target(target_db))
+
+
+def test_empty_target_is_sent_to_run(tmp_path: Path, target_db: TargetDb) -> None:
+    path = sample_db(tmp_path)
+    with pytest.raises(Refused, match="migrate it first with 'ailt-migrate run --execute'"):
+        execute_sync(path, _target(target_db))
+
+
+def test_table_without_integer_key_is_replaced_as_a_whole(tmp_path: Path,
+                                                         target_db: TargetDb) -> None:
+    conn = empty_ailt_db(tmp_path)
+    conn.execute("INSERT INTO files (path) VALUES ('a')")
+    conn.execute("CREATE TABLE tags (name TEXT PRIMARY KEY, weight REAL)")
+    conn.executemany("INSERT INTO tags VALUES (?, ?)", [("a", 0.1), ("b", None)])
+    conn.commit()
+    path = tmp_path / "tiny.sqlite"
+    execute(path, _target(target_db))
+    conn.execute("UPDATE tags SET weight = 2.5 WHERE name = 'b'")
+    conn.execute("INSERT INTO tags VALUES ('c\tx', 1e300)")
+    conn.commit()
+    conn.close()
+    plan = plan_sync(path, _target(target_db))
+    assert plan.changes["tags"].counts == {"insert": 3, "update": 0, "delete": 2}
+    assert plan.changes["files"].counts == {"insert": 0, "update": 0, "delete": 0}
+    assert execute_sync(path, _target(target_db)).committed
+    with target_db.connect() as pg:
+        rows = pg.execute("SELECT name, weight FROM tags ORDER BY name").fetchall()
+    assert rows == [("a", 0.1), ("b", 2.5), ("c\tx", 1e300)]
+
+
+def test_cancel_mid_sync_leaves_the_target_as_it_was(tmp_path: Path,
+                                                     target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    _change(path, *CHANGES.values())
+    before = _state(target_db)
+    phases: list[str] = []
+    with pytest.raises(Cancelled):
+        execute_sync(path, _target(target_db), on_phase=phases.append,
+                     is_cancelled=lambda: "Verifying" in phases)
+    assert _state(target_db) == before
+
+
+def test_dropped_connection_mid_sync(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    _change(path, *CHANGES.values())
+    before = _state(target_db)
+    killed: list[bool] = []
+
+    def phase(text: str) -> None:
+        if text.startswith("Writing prompts") and not killed:
+            with target_db.server.admin() as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name = 'ailt-migrate'")
+            killed.append(True)
+
+    with pytest.raises(ConnectFailed, match="lost during the sync") as err:
+        execute_sync(path, _target(target_db), Options(batch_size=20), on_phase=phase)
+    assert killed and target_db.password not in str(err.value)
+    assert _state(target_db) == before
+
+
+def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute("""
+            CREATE FUNCTION shout() RETURNS trigger AS $$
+            BEGIN NEW.message := upper(NEW.message); RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER shout BEFORE INSERT ON prompts FOR EACH ROW EXECUTE FUNCTION shout();
+        """)
+    _change(path, _new_file)
+    before = _state(target_db)
+    with pytest.raises(VerificationFailed, match="prompts"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+def test_value_postgres_refuses_is_named(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db, sessions=3)
+    _change(path, lambda c: c.execute("UPDATE prompts SET message = ? WHERE id = 1",
+                                      ["nul\x00inside"]))
+    before = _state(target_db)
+    with pytest.raises(Refused, match="prompts id 1 column message"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+def test_same_new_id_on_both_sides_after_a_sync_is_refused(tmp_path: Path,
+                                                          target_db: TargetDb) -> None:
+    """After a sync, AI Log Trail writes id N+1 in PostgreSQL while its ingest writes another
+    id N+1 in SQLite: sync must not overwrite PostgreSQL's row."""
+    path = _migrated(tmp_path, target_db)
+    _change(path, _new_file)
+    assert execute_sync(path, _target(target_db)).committed
+    with target_db.connect() as conn:
+        row = conn.execute("INSERT INTO files (path) VALUES ('/pg') RETURNING id").fetchone()
+    assert row is not None
+    pg_id = row[0]
+    _change(path, lambda c: ingest.add_file_like(c, 1, "/sqlite-side.jsonl"))
+    assert sqlite3.connect(path).execute("SELECT max(id) FROM files").fetchone() == (pg_id,)
+    before = _state(target_db)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.changes["files"].target_only == [pg_id] and plan.changes["files"].clashes == 1
+    with pytest.raises(Refused, match="SQLite holds other rows under some of the same ids"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
