@@ -1,7 +1,8 @@
 """``ailt-migrate``: the wizard when run bare, and the same engine headless for scripts.
 
-One module per sub-command (``run``, ``rollback``, ``switch``, ``credentials``, ``generate``,
-``demo``; ``wizard`` without one), each registering its handler with ``set_defaults(handler=...)``.
+One module per sub-command (``run``, ``sync``, ``rollback``, ``switch``, ``credentials``,
+``generate``, ``demo``; ``wizard`` without one), each registering its handler with
+``set_defaults(handler=...)``.
 Every failure goes through :mod:`app.cli.errors`: one sentence (what is wrong, what to do) and the
 documented exit status; no traceback reaches the user.
 """
@@ -28,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """All subcommands and flags."""
-    from app.cli import credentials, demo, generate, rollback, run, switch, wizard
+    from app.cli import credentials, demo, generate, rollback, run, switch, sync, wizard
 
     parser = _Parser(
         prog="ailt-migrate",
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="AI Log Trail's config (default: user/config.toml)")
     parser.set_defaults(handler=wizard.handle)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (run, rollback, demo, generate, switch, credentials):
+    for command in (run, sync, rollback, demo, generate, switch, credentials):
         command.add_parser(sub)
     return parser
 

@@ -1,0 +1,207 @@
+"""``ailt-migrate sync`` as a user runs it: real processes, a real server, the canary password."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import ailt_ingest as ingest
+from tests.helpers import sample_db
+from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.test_cli import REQUIRED_JSON_KEYS, cli
+from tests.test_sync import _state
+
+
+def _migrated(tmp_path: Path, db: TargetDb, sqlite: Path | None = None) -> Path:
+    path = sqlite or sample_db(tmp_path, sessions=5)
+    proc = cli(tmp_path, "run", "--sqlite", str(path), "--postgres-dsn", db.url, "--execute")
+    assert proc.returncode == 0, proc.stderr
+    return path
+
+
+def _ingest_more(path: Path, reingest: tuple[int, ...] = (2,), new_like: int = 1) -> None:
+    conn = ingest.open_writer(path)
+    ingest.add_file_like(conn, new_like, f"/sessions/new-{new_like}.jsonl")
+    for file_id in reingest:
+        ingest.reingest(conn, file_id)
+    conn.execute("DELETE FROM events WHERE id % 5 = 0")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_dry_run_then_execute_then_nothing_to_do(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    _ingest_more(path)
+    before = _state(target_db)
+    args = ("sync", "--sqlite", str(path), "--postgres-dsn", target_db.url)
+    dry = cli(tmp_path, *args)
+    assert dry.returncode == 0, dry.stderr
+    assert "insert" in dry.stdout and "update" in dry.stdout and "delete" in dry.stdout
+    assert "will change" in dry.stdout and "Dry run only: nothing was written" in dry.stdout
+    assert _state(target_db) == before
+    done = cli(tmp_path, *args, "--execute", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) >= REQUIRED_JSON_KEYS
+    assert data["executed"] is True
+    assert data["verified"] == data["verified"] | {"counts_match": True, "checksums_match": True}
+    assert data["changes"]["insert"] > 0 and data["changes"]["delete"] > 0
+    assert data["source"]["counts"] == data["target"]["counts"]
+    files = next(t for t in data["tables"] if t["table"] == "files")
+    assert (files["insert"], files["update"], files["delete"]) == (1, 1, 0)
+    again = cli(tmp_path, *args, "--execute")
+    assert again.returncode == 0, again.stderr
+    assert "Nothing to do" in again.stdout and "Nothing was written" in again.stdout
+    dry_again = cli(tmp_path, *args, "--json")
+    assert dry_again.returncode == 0 and json.loads(dry_again.stdout)["up_to_date"] is True
+
+
+def test_rows_only_in_postgres_are_refused(tmp_path: Path, target_db: TargetDb) -> None:
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        row = conn.execute("INSERT INTO files (path) VALUES ('/pg') RETURNING id").fetchone()
+    assert row is not None
+    new_id = row[0]
+    _ingest_more(path)
+    before = _state(target_db)
+    args = ("sync", "--sqlite", str(path), "--postgres-dsn", target_db.url)
+    dry = cli(tmp_path, *args)
+    assert dry.returncode == 3
+    assert "files holds 1 row(s) written in PostgreSQL after the switch" in dry.stdout
+    assert "SQLite holds other rows under some of the same ids" in dry.stdout
+    proc = cli(tmp_path, *args, "--execute")
+    assert proc.returncode == 3, proc.stderr
+    assert f"id {new_id}" in proc.stderr and "Traceback" not in proc.stderr
+    assert _state(target_db) == before
+
+
+@pytest.mark.parametrize(("case", "status", "message"), [
+    ("missing file", 2, "does not exist"),
+    ("malformed dsn", 2, "DSN is malformed"),
+    ("unreachable", 4, "Cannot reach PostgreSQL"),
+    ("wrong password", 4, "was rejected"),
+    ("bad flag", 2, "unrecognized arguments"),
+    ("never migrated", 3, "migrate it first"),
+])
+def test_bad_input_gets_one_clear_sentence(tmp_path: Path, target_db: TargetDb, case: str,
+                                           status: int, message: str) -> None:
+    db = sample_db(tmp_path)
+    dsn, password, sqlite = target_db.url, CANARY_PASSWORD, str(db)
+    extra = ["--execute"]
+    if case == "missing file":
+        sqlite = str(tmp_path / "nope.sqlite")
+    elif case == "malformed dsn":
+        dsn = f"host=localhost password={CANARY_PASSWORD} nonsense"
+    elif case == "unreachable":
+        dsn = "postgresql://ailt_canary@127.0.0.1:1/db"
+    elif case == "wrong password":
+        password = "not-the-password"
+    elif case == "bad flag":
+        extra = ["--repair", "strip-nul"]
+    proc = cli(tmp_path, "sync", "--sqlite", sqlite, "--postgres-dsn", dsn, *extra,
+               password=password)
+    assert proc.returncode == status, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 3
+
+
+def test_defaults_come_from_the_config(tmp_path: Path, target_db: TargetDb) -> None:
+    (tmp_path / "reports").mkdir()
+    path = _migrated(tmp_path, target_db, sample_db(tmp_path / "reports"))
+    _ingest_more(path)
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "config.toml").write_text(
+        '[ingest]\ndb_path = "reports/session_data.sqlite"\n\n'
+        f'[database]\nbackend = "postgres"\npostgres_dsn = "{target_db.url}"\n')
+    proc = cli(tmp_path, "sync", "--execute", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["executed"] is True
+
+
+def _start_sync(tmp_path: Path,
+                target_db: TargetDb) -> tuple[subprocess.Popen[str], dict[str, list[Any]]]:
+    """A sync big enough to interrupt while it writes: a 40 MB file, many changed rows."""
+    from app.sample.generator import generate
+
+    db = tmp_path / "big.sqlite"
+    generate(db, target_bytes=40_000_000, seed=3)
+    _migrated(tmp_path, target_db, db)
+    conn = ingest.open_writer(db)
+    for file_id in range(1, 40):
+        ingest.reingest(conn, file_id)
+    conn.execute("COMMIT")
+    conn.close()
+    before = _state(target_db)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(HOME=str(tmp_path), PGPASSWORD=CANARY_PASSWORD,
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "sync", "--sqlite", str(db), "--postgres-dsn",
+         target_db.url, "--execute", "--batch-size", "20"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, before
+
+
+def _wait_for_writes(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    with target_db.server.admin() as admin:
+        while time.monotonic() < deadline and proc.poll() is None:
+            row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                                " = 'ailt-migrate' AND query LIKE 'COPY \"ailt_sync_rows\"%%'"
+                                ).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.01)
+    pytest.fail("the sync never started writing")
+
+
+def _wait_for_disconnect(target_db: TargetDb) -> None:
+    deadline = time.monotonic() + 10
+    with target_db.server.admin() as admin:  # the server notices the dead client
+        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                            "'ailt-migrate'").fetchone() != (0,) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def test_kill_mid_sync_leaves_the_target_as_it_was(tmp_path: Path, target_db: TargetDb) -> None:
+    proc, before = _start_sync(tmp_path, target_db)
+    _wait_for_writes(target_db, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    _wait_for_disconnect(target_db)
+    assert _state(target_db) == before
+
+
+def test_ctrl_c_mid_sync_commits_nothing(tmp_path: Path, target_db: TargetDb) -> None:
+    proc, before = _start_sync(tmp_path, target_db)
+    _wait_for_writes(target_db, proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "nothing was committed" in err
+    assert CANARY_PASSWORD not in out + err
+    _wait_for_disconnect(target_db)
+    assert _state(target_db) == before
+
+
+def test_sqlite_rows_checked_by_content_not_count(tmp_path: Path, target_db: TargetDb) -> None:
+    """Same row counts, different content: sync still finds and fixes it."""
+    path = _migrated(tmp_path, target_db)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE prompts SET message = 'changed' WHERE id = 2")
+    conn.commit()
+    conn.close()
+    proc = cli(tmp_path, "sync", "--sqlite", str(path), "--postgres-dsn", target_db.url,
+               "--execute", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["changes"] == {"insert": 0, "update": 1, "delete": 0}
