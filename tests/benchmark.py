@@ -50,6 +50,13 @@ One run of this script:
    SQLite file (at the median), the ratio of medians ours / baseline, and our peak RSS (median,
    max). ``--json`` prints the same as one JSON object on stdout instead; progress goes to stderr.
 
+``--sync`` times ``ailt-migrate sync --execute`` instead: the file is migrated once (untimed)
+into a template database, then about ``--churn`` (default 1 %) of its rows are inserted, updated
+or deleted the way AI Log Trail's ingest does (``tests/ailt_ingest.py``: new session files,
+re-ingested ones, deleted ones, edited and deleted redactions). Each round then times, interleaved,
+``run --execute`` of the changed file into a fresh database and ``sync --execute`` of it into a
+fresh copy of the template, and prints both medians, the ratio sync / run and sync's peak RSS.
+
 Sizes are SI (``100MB`` = 100,000,000 bytes); MB/s uses 10^6 bytes; RSS is in MiB.
 The server, temporary directories and any child still running are cleaned up on every exit,
 Ctrl+C included.
@@ -588,6 +595,156 @@ def run_rounds(server: Server, source: Path, rendered: dict[str, list[TableFile]
     return samples
 
 
+# --- sync ---------------------------------------------------------------------------------------
+
+
+SYNC, RUN = "sync --execute", "run --execute"
+
+
+def _ours_env(server: Server) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PGPASSWORD"] = server.password
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    return env
+
+
+def run_sync(server: Server, db: str, source: Path, work: Path) -> tuple[Sample, dict[str, int]]:
+    """``python -m app sync ... --execute --json`` in a child; returns the sample and changes."""
+    argv = [sys.executable, "-m", "app", "sync", "--sqlite", str(source),
+            "--postgres-dsn", server.conninfo(db), "--execute", "--json"]
+    run = spawn_measured(argv, _ours_env(server), work, f"{db}-sync")
+    try:
+        report = json.loads(run.stdout)
+    except ValueError:
+        report = None
+    if run.returncode != 0 or not isinstance(report, dict) or not report.get("executed"):
+        detail = report.get("error") if isinstance(report, dict) else None
+        raise BenchError(f"sync failed (exit {run.returncode}): {detail or run.stderr_tail()}")
+    verified = report.get("verified", {})
+    if not (verified.get("counts_match") and verified.get("checksums_match")):
+        raise BenchError("sync committed but its report does not say verified")
+    timing = report.get("timing_s", {})
+    rows = sum(report.get("source", {}).get("counts", {}).values())
+    sample = Sample(run.wall_s, rows, run.rss_kib, copy_s=_float(timing.get("diff")),
+                    verify_s=_float(timing.get("verify")), engine_s=_float(report.get("elapsed_s")))
+    return sample, dict(report.get("changes", {}))
+
+
+def _template_copy(server: Server, template: str, kind: str) -> str:
+    """A fresh database holding the template's migration (copied outside any timing)."""
+    server._counter += 1
+    name = f"bench_{kind}_{server._counter}"
+    with server.admin() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+            sql.Identifier(name), sql.Identifier(template), sql.Identifier(ROLE)))
+    server._databases.add(name)
+    return name
+
+
+def prepare_sync(server: Server, source: Path, work: Path, churn: float,
+                 seed: int) -> tuple[str, Path, dict[str, int]]:
+    """Migrate ``source`` into a template database, then change ``churn`` of a copy's rows."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import ailt_ingest
+
+    template = server.fresh_database("synctemplate")
+    log("Migrating the file once into the template database (untimed)...")
+    run_ours(server, template, source, work)
+    changed = work / f"{source.stem}-churned.sqlite"
+    shutil.copyfile(source, changed)
+    done = ailt_ingest.churn(changed, churn, seed)
+    log(f"Changed the copy the way ingest does: {done}")
+    return template, changed, done
+
+
+def run_sync_rounds(server: Server, source: Path, runs: int, work: Path, churn: float,
+                    seed: int) -> tuple[dict[str, list[Sample]], dict[str, int]]:
+    """``runs`` interleaved rounds of a full run and a sync of the same changed file."""
+    template, changed, _ = prepare_sync(server, source, work, churn, seed)
+    samples: dict[str, list[Sample]] = {RUN: [], SYNC: []}
+    changes: dict[str, int] = {}
+
+    def one_sync(db: str) -> Sample:
+        sample, found = run_sync(server, db, changed, work)
+        changes.update(found)
+        return sample
+
+    contenders = [(RUN, lambda: measure(server, "run",
+                                        lambda db: run_ours(server, db, changed, work))),
+                  (SYNC, lambda: _measure_copy(server, template, one_sync))]
+    for round_no in range(runs):
+        order = contenders if round_no % 2 == 0 else contenders[::-1]
+        for name, fn in order:
+            sample = fn()
+            samples[name].append(sample)
+            extra = f", peak RSS {sample.rss_kib / 1024:.0f} MiB" if sample.rss_kib else ""
+            log(f"  round {round_no + 1}/{runs}: {name:<15} {sample.wall_s:7.2f} s{extra}")
+    return samples, changes
+
+
+def _measure_copy(server: Server, template: str, fn: Any) -> Sample:
+    db = _template_copy(server, template, "sync")
+    try:
+        server.checkpoint()
+        sample: Sample = fn(db)
+    finally:
+        server.drop(db)
+    return sample
+
+
+def summarize_sync(samples: dict[str, list[Sample]], changes: dict[str, int], size: str,
+                   source: Source, server: Server, runs: int, churn: float) -> dict[str, Any]:
+    """Medians, the ratio sync / run and sync's peak memory, as JSON-ready data."""
+    out: dict[str, Any] = {}
+    for name, runs_of in samples.items():
+        walls = [s.wall_s for s in runs_of]
+        rss = [s.rss_kib / 1024 for s in runs_of if s.rss_kib]
+        out[name] = {"wall_s": [round(w, 3) for w in walls],
+                     "median_s": round(statistics.median(walls), 3),
+                     "min_s": round(min(walls), 3),
+                     "peak_rss_mib": {"median": round(statistics.median(rss), 1),
+                                      "max": round(max(rss), 1)} if rss else None}
+    rows = samples[SYNC][0].rows if samples[SYNC] else 0
+    return {
+        "size": size, "mode": "sync", "churn": churn, "runs": runs,
+        "source": {"path": str(source.path), "bytes": source.bytes, "rows": rows},
+        "changes": changes,
+        "changed_fraction": round(sum(changes.values()) / rows, 4) if rows else None,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "postgres": server.version, "platform": platform.platform()},
+        "peak_rss_method": rss_method(), "code": code_version(),
+        "results": {"run": out[RUN], "sync": out[SYNC]},
+        "ratio_sync_over_run": round(out[SYNC]["median_s"] / out[RUN]["median_s"], 3),
+        "sync_engine_timing_s_median": {
+            "diff": statistics.median(s.copy_s or 0.0 for s in samples[SYNC]),
+            "verify": statistics.median(s.verify_s or 0.0 for s in samples[SYNC])},
+    }
+
+
+def render_sync_table(summary: dict[str, Any]) -> str:
+    """The human-readable result of ``--sync``."""
+    src = summary["source"]
+    lines = [f"ailt-migrate sync benchmark: {Path(src['path']).name}, {src['bytes'] / 1e6:.1f} MB,"
+             f" {src['rows']:,} rows; changed rows: {summary['changes']} "
+             f"({100 * (summary['changed_fraction'] or 0):.2f} %)",
+             f"PostgreSQL {summary['machine']['postgres']} (embedded), "
+             f"{summary['machine']['cpus']} CPUs, code {summary['code']}, "
+             f"{summary['runs']} interleaved round(s)", "",
+             f"{'':<16}{'median':>10}{'min':>10}   peak RSS median / max "
+             f"({summary['peak_rss_method']})"]
+    for name, r in summary["results"].items():
+        rss = r.get("peak_rss_mib")
+        rss_text = f"{rss['median']:.0f} / {rss['max']:.0f} MiB" if rss else "-"
+        lines.append(f"{name + ' --execute':<16}{r['median_s']:>9.2f}s{r['min_s']:>9.2f}s   "
+                     f"{rss_text}")
+    timing = summary["sync_engine_timing_s_median"]
+    lines += ["", f"sync / run (medians): {summary['ratio_sync_over_run']:.2f}x",
+              f"sync, engine timing_s (medians): diff {timing['diff']:.2f} s "
+              f"(start to changes known), verify {timing['verify']:.2f} s"]
+    return "\n".join(lines)
+
+
 # --- the summary --------------------------------------------------------------------------------
 
 
@@ -710,6 +867,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-psql", action="store_true", help="skip the psql \\copy baseline")
     parser.add_argument("--binary", action="store_true",
                         help="also time a COPY (FORMAT BINARY) baseline of the same data")
+    parser.add_argument("--sync", action="store_true",
+                        help="time sync --execute against run --execute of a changed file")
+    parser.add_argument("--churn", type=float, default=0.01,
+                        help="with --sync: fraction of rows ingest changes (default 0.01)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -745,6 +906,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             log("Starting the embedded PostgreSQL...")
             server = Server()
             server.start()
+            if args.sync:
+                sync_samples, changes = run_sync_rounds(server, source.path, args.runs, work,
+                                                        args.churn, args.seed)
+                summary = summarize_sync(sync_samples, changes, args.size, source, server,
+                                         args.runs, args.churn)
+                return _print(summary, args.json, render_sync_table)
             base = keep if keep else work
             out_dirs = {"text": base / f"{source.path.stem}.copy"}
             if args.binary:
@@ -770,10 +937,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             with suppress(Exception):
                 server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    if args.json:
+    return _print(summary, args.json, render_table)
+
+
+def _print(summary: dict[str, Any], as_json: bool, render: Any) -> int:
+    if as_json:
         print(json.dumps(summary, indent=2))
     else:
-        print(render_table(summary))
+        print(render(summary))
     return 0
 
 
