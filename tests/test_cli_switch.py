@@ -12,7 +12,7 @@ from app.core.credentials import KeyringStore
 from app.core.dsn import parse_dsn
 from tests.keyring_helpers import MemoryKeyring, fail_keyring, memory_keyring
 from tests.postgres import CANARY_PASSWORD, TargetDb
-from tests.test_config_switch import EXAMPLE, fill_target, make_sqlite
+from tests.test_config_switch import EXAMPLE, make_sqlite
 
 __all__ = ["fail_keyring", "memory_keyring"]
 
@@ -59,10 +59,18 @@ def test_switch_refused_while_target_is_empty(
     assert sorted(p.name for p in env.parent.iterdir()) == ["config.toml"]
 
 
-def test_switch_dry_run_then_apply_when_counts_match(
+def migrate_target(env: Path, target_db: TargetDb) -> None:
+    """Migrate the test's s.sqlite into the target for real (content, not only counts)."""
+    from app.core.migrate import execute
+
+    sqlite = env.parent.parent / "s.sqlite"
+    assert execute(sqlite, parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)).committed
+
+
+def test_switch_dry_run_then_apply_when_the_target_matches(
     env: Path, target_db: TargetDb, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fill_target(target_db, files=2, sessions=1)
+    migrate_target(env, target_db)
     before = env.read_bytes()
     argv = [
         "switch",
@@ -75,7 +83,7 @@ def test_switch_dry_run_then_apply_when_counts_match(
     ]
     status, out, _ = cli(capsys, *argv)
     assert status == 0
-    assert "holds the same row counts" in out
+    assert "holds exactly the rows of s.sqlite (every row compared)" in out
     assert "Nothing was written: run the same command with --yes" in out
     assert env.read_bytes() == before
 
@@ -83,6 +91,8 @@ def test_switch_dry_run_then_apply_when_counts_match(
     assert status == 0
     assert "Switched user/config.toml to postgres; the previous version is in" in out
     assert "The password was not written to the config" in out
+    assert "AI Log Trail will now write to PostgreSQL at" in out
+    assert "catch up with 'ailt-migrate sync --sqlite s.sqlite --postgres-dsn" in out
     url = parse_dsn(target_db.url)
     assert f'postgres_dsn = "{url_of(target_db)}"' in env.read_text()
     assert parse_dsn(str(load_dsn(env))).params == url.params
@@ -92,6 +102,31 @@ def test_switch_dry_run_then_apply_when_counts_match(
     assert status == 0 and '+backend = "sqlite"' in out
     status, out, _ = cli(capsys, "switch", "--to", "sqlite")
     assert status == 0 and "already uses sqlite: nothing to change" in out
+
+
+def test_switch_compares_content_and_offers_sync(
+    env: Path, target_db: TargetDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same row counts, different rows: refused with the number of rows and the sync command."""
+    import sqlite3
+
+    from app.core.sync import execute_sync
+
+    migrate_target(env, target_db)
+    with sqlite3.connect(env.parent.parent / "s.sqlite") as conn:
+        conn.execute("UPDATE files SET path = 'renamed' WHERE id = 1")
+    conn.close()
+    argv = ["switch", "--to", "postgres", "--postgres-dsn", target_db.url_with_password,
+            "--sqlite", "s.sqlite", "--yes"]
+    before = env.read_bytes()
+    status, _, err = cli(capsys, *argv)
+    assert status == 3
+    assert "Table files: 0 row(s) to insert, 1 to update, 0 to delete." in err
+    assert "1 row(s) differ" in err and "ailt-migrate sync --sqlite s.sqlite" in err
+    assert env.read_bytes() == before
+    execute_sync(Path("s.sqlite"), parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD))
+    status, out, _ = cli(capsys, *argv)
+    assert status == 0 and "Switched" in out
 
 
 def url_of(target_db: TargetDb) -> str:
@@ -137,7 +172,7 @@ def test_switch_uses_config_dsn_and_keyring(
     memory_keyring: MemoryKeyring,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    fill_target(target_db, files=2, sessions=1)
+    migrate_target(env, target_db)
     KeyringStore().set(parse_dsn(target_db.url), CANARY_PASSWORD)  # saved by the wizard earlier
     env.write_text(
         env.read_text().replace(
@@ -147,7 +182,7 @@ def test_switch_uses_config_dsn_and_keyring(
     )
     status, out, err = cli(capsys, "switch", "--to", "postgres", "--sqlite", "s.sqlite", "--yes")
     assert status == 0, err
-    assert "holds the same row counts" in out and "Switched" in out
+    assert "holds exactly the rows" in out and "Switched" in out
     assert load_dsn(env) == url_of(target_db)
 
 

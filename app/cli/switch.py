@@ -1,8 +1,9 @@
 """``ailt-migrate switch``: point AI Log Trail's ``user/config.toml`` at PostgreSQL or SQLite.
 
 Prints the change as a unified diff; only ``--yes`` writes it (backup first, atomic replace).
-Switching to PostgreSQL is refused while the target does not hold the migrated data, unless
-``--force``. Registered by :func:`add_parser`; the handler is :func:`handle`.
+Switching to PostgreSQL is refused while the target does not hold exactly the file's rows
+(every row compared, not only counted; ``sync`` is offered), unless ``--force``. Registered
+by :func:`add_parser`; the handler is :func:`handle`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pathlib import Path
 from app.cli.inputs import resolve_inputs
 from app.core.config import DEFAULT_CONFIG, AppConfig, create_from_example, load_config
 from app.core.credentials import KeyringStore, lookup_for_connect
-from app.core.dsn import Target, mask_dsn
+from app.core.dsn import Target, mask_dsn, to_url
 from app.core.errors import Refused
-from app.core.switch import SwitchPlan, apply_switch, preview_switch
+from app.core.switch import SwitchPlan, SwitchPreview, apply_switch, preview_switch
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--yes", action="store_true", help="write the change (default: only show)")
     parser.add_argument(
-        "--force", action="store_true", help="switch even if the target's row counts differ"
+        "--force", action="store_true", help="switch even if the target's rows differ"
     )
     parser.set_defaults(
         handler=handle,
@@ -80,12 +81,13 @@ def handle(args: argparse.Namespace) -> int:
     if not plan.changed:
         return 0
     if preview.checked and target is not None:
-        _guard(preview.mismatches, sqlite_path, target)
+        _guard(preview, sqlite_path, target)
     if not args.yes:
         print(f"Nothing was written: run the same command with --yes to apply this to {path}.")
         return 0
     backup = apply_switch(plan)
     print(f"Switched {path} to {args.to}; the previous version is in {backup}.")
+    print(_after_switch(args.to, target, sqlite_path))
     if target is not None and target.password is not None:
         print(
             "The password was not written to the config: AI Log Trail finds it in PGPASSWORD "
@@ -125,17 +127,34 @@ def _target(args: argparse.Namespace, config: AppConfig) -> Target | None:
     return resolve_inputs(args, config, no_dsn=no_dsn, warn_password=False).target
 
 
-def _guard(mismatches: list[str], sqlite_path: Path, target: Target) -> None:
-    """Refuse (exit 3) unless the target's row counts matched the SQLite file's."""
-    if not mismatches:
-        print(f"The target {target.key} holds the same row counts as {sqlite_path}.")
+def _guard(preview: SwitchPreview, sqlite_path: Path, target: Target) -> None:
+    """Refuse (exit 3) unless the target holds exactly the file's rows; offer sync."""
+    if not preview.mismatches:
+        print(f"The target {target.key} holds exactly the rows of {sqlite_path} "
+              "(every row compared).")
         return
-    for line in mismatches:
+    for line in preview.mismatches:
         print(line, file=sys.stderr)
+    if preview.sync_command is not None:
+        raise Refused(
+            f"The target {target.key} does not match {sqlite_path}: "
+            f"{preview.differing_rows} row(s) differ. Bring it up to date first with "
+            f"'{preview.sync_command}', or pass --force to switch anyway."
+        )
     raise Refused(
         f"The target {target.key} does not hold the migrated data yet: run ailt-migrate first, "
         "or pass --force to switch anyway."
     )
+
+
+def _after_switch(to: str, target: Target | None, sqlite_path: Path) -> str:
+    """Where AI Log Trail writes from now on, and how to catch up later."""
+    if to != "postgres" or target is None:
+        return f"AI Log Trail will read and write {sqlite_path} again."
+    return (f"AI Log Trail will now write to PostgreSQL at {target.display}. If rows keep "
+            f"arriving in {sqlite_path} (its ingest may still write there), catch up with "
+            f"'ailt-migrate sync --sqlite {sqlite_path} --postgres-dsn {to_url(target)} "
+            "--execute'.")
 
 
 def _tty_prompt(target: Target) -> str | None:

@@ -257,6 +257,9 @@ class SwitchPreview:
     plan: SwitchPlan
     mismatches: list[str]  # one sentence per table that differs; empty when all match
     checked: bool  # whether the guard ran (only towards postgres, with a target and a file)
+    differing_rows: int = 0  # rows sync would insert, update or delete
+    # ``ailt-migrate sync ... --execute`` when it would bring the target up to date
+    sync_command: str | None = None
 
 
 def preview_switch(
@@ -269,18 +272,22 @@ def preview_switch(
     prompt: PasswordLookup | None = None,
     show_plan: Callable[[SwitchPlan], bool] | None = None,
 ) -> SwitchPreview:
-    """Plan the switch, then check that the target holds the SQLite file's rows.
+    """Plan the switch, then check that the target holds exactly the SQLite file's rows.
 
-    The wizard and the command line both call this. ``show_plan`` sees the plan before the guard
-    connects (the command line prints the diff first, so a password prompt follows it) and
-    returns whether the guard should run at all.
+    Every row is compared, not only counted (sync's dry run, :mod:`app.core.switch_check`):
+    row counts can match while rows differ. The wizard and the command line both call this.
+    ``show_plan`` sees the plan before the guard connects (the command line prints the diff
+    first, so a password prompt follows it) and returns whether the guard should run at all.
     """
     plan = plan_switch(path, to, target if to == "postgres" else None)
     wanted = show_plan(plan) if show_plan is not None else True
     if not (wanted and to == "postgres" and target is not None and sqlite_path is not None):
         return SwitchPreview(plan, [], checked=False)
-    mismatches = switch_guard(sqlite_path, target, keyring_lookup, prompt=prompt)
-    return SwitchPreview(plan, mismatches, checked=True)
+    from app.core.switch_check import check_target
+
+    check = check_target(sqlite_path, target, keyring_lookup, prompt=prompt)
+    return SwitchPreview(plan, check.lines, checked=True, differing_rows=check.differing_rows,
+                         sync_command=check.sync_command if check.can_sync else None)
 
 
 def _mismatch(table: str, source_rows: int, target_rows: int | None) -> str:

@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from app.core.advice import rollback_command
+from app.core.dsn import to_url
 from app.ui import formatting
 from app.ui.screens.base import WizardScreen
 from app.ui.state import WizardState
@@ -54,7 +55,28 @@ def summary(state: WizardState) -> Table:
         )
     else:
         grid.add_row("Config", Text("not changed"))
+    grid.add_row("Writes to", Text(writes_to(state)))
     return grid
+
+
+def writes_to(state: WizardState) -> str:
+    """Where AI Log Trail writes from now on, plainly."""
+    sqlite = formatting.shown_path(state.source.path) if state.source else "the SQLite file"
+    if state.switched_to == "postgres" and state.target is not None:
+        return f"AI Log Trail now writes to PostgreSQL at {state.target.display}"
+    if state.switched_to == "sqlite":
+        return f"AI Log Trail writes to the SQLite file {sqlite} again"
+    if state.backup_path is not None:
+        return "wherever the switched config's backend says"
+    return f"AI Log Trail still writes to the SQLite file {sqlite} (config not switched)"
+
+
+def catch_up(state: WizardState) -> str:
+    """How to bring PostgreSQL up to date later, when rows keep arriving in SQLite."""
+    if state.source is None or state.target is None:
+        return "ailt-migrate sync --execute"
+    return (f"ailt-migrate sync --sqlite {state.source.path} --postgres-dsn "
+            f"{to_url(state.target)} --execute")
 
 
 def next_steps(state: WizardState) -> Text:
@@ -82,6 +104,8 @@ def next_steps(state: WizardState) -> Text:
             "• Roll back: the SQLite file was only read, so it is unchanged. To use it again, "
             f"choose Switch backend → SQLite (or restore the backup). To empty PostgreSQL, {empty}",
             "• Check: run a fresh AI Log Trail ingest and look at the summaries.",
+            "• Catch up later: if rows keep arriving in the SQLite file (AI Log Trail's ingest "
+            f"may still write there), bring PostgreSQL up to date with: {catch_up(state)}",
         ]
     return Text("\n".join(["Next steps", *lines]))
 

@@ -136,7 +136,14 @@ class SwitchScreen(WizardScreen):
         try:
             lookup = lookup_for_connect(self.wizard.deps.credential_store)
             preview = preview_switch(self.wizard.deps.config_path, to, target, sqlite_path, lookup)
-            message = SwitchPreviewed(preview.plan, preview.mismatches,
+            guard = list(preview.mismatches)
+            if guard and preview.sync_command is not None:  # every row compared: offer sync
+                guard.append(
+                    f"{formatting.count(preview.differing_rows)} row(s) differ. Bring the target "
+                    "up to date first: back to the dry run (“Bring it up to date”) or "
+                    f"{preview.sync_command}."
+                )
+            message = SwitchPreviewed(preview.plan, guard,
                                       checked=preview.checked or to != "postgres")
         except Exception as exc:
             message = SwitchPreviewed(error=describe(exc, target.secrets() if target else []))
@@ -156,7 +163,7 @@ class SwitchScreen(WizardScreen):
         self.query_one(DiffView).show_diff(message.plan.diff)
         if message.guard:
             guard.show(
-                "The target does not hold the migrated data: " + " ".join(message.guard), "warning"
+                "The target does not hold the file's rows: " + " ".join(message.guard), "warning"
             )
         elif message.plan.to == "postgres" and not message.checked:
             guard.show("Not compared with the SQLite file: choose it in step 1 first.",
