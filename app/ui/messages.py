@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.core.source import SourceInfo
     from app.core.spot_check import Sample
     from app.core.switch import SwitchPlan
+    from app.core.sync import SyncPlan, SyncResult
 
 
 @dataclass
@@ -89,6 +90,14 @@ class DryRunFinished(Message):
 
 
 @dataclass
+class SyncPlanned(Message):
+    """Step 3: what bringing a non-empty target up to date would change (sync's dry run)."""
+
+    sync: SyncPlan | None = None
+    error: str | None = None
+
+
+@dataclass
 class ClearPlanned(Message):
     """Step 3: what clearing the target would touch (shown in its confirmation)."""
 
@@ -123,7 +132,7 @@ class MigrationFinished(Message):
     """Step 5: committed (``result``), cancelled, or failed (``error``); target unchanged unless
     committed."""
 
-    result: Result | None = None
+    result: Result | SyncResult | None = None
     error: str | None = None
     cancelled: bool = False
     report_path: Path | None = None

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from app.core.migrate import Result
     from app.core.plan import Plan
     from app.core.source import SourceInfo
+    from app.core.sync import SyncPlan, SyncResult
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ class WizardState:
     server_version: str | None = None
     plan: Plan | None = None
     repairs: frozenset[str] = frozenset()
-    result: Result | None = None
+    # "Bring it up to date" chosen on step 3: steps 4-6 sync instead of migrating
+    sync: SyncPlan | None = None
+    result: Result | SyncResult | None = None
     report_path: Path | None = None
     backup_path: Path | None = None
     switched_to: str | None = None  # the backend step 7 last wrote into the config

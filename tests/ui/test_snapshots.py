@@ -145,6 +145,22 @@ def test_dry_run_not_empty(snap_compare: Snap, snap_app: Callable[..., WizardApp
     assert snap_compare(snap_app(), run_before=run_before, terminal_size=SNAP)
 
 
+def test_dry_run_bring_up_to_date(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
+    """Step 3 at 80x24: the target holds an earlier migration of the file, so a third way out,
+    "Bring it up to date", offers the rows to insert, update and delete (sync's dry run)."""
+    from app.core.sync import SyncPlan
+    from app.core.sync_diff import TableChanges
+
+    def screen(app: WizardApp) -> DryRunScreen:
+        plan = fixed_data.plan(not_empty=True)
+        changes = {t.name: TableChanges(t.name) for t in plan.tables}
+        changes["files"] = TableChanges("files", inserts=[11, 12], updates=[3])
+        changes["prompts"] = TableChanges("prompts", inserts=list(range(60, 80)), deletes=[7])
+        return DryRunScreen(plan, SyncPlan(plan, changes))
+
+    assert snap_compare(snap_app(), run_before=show(screen), terminal_size=SNAP)
+
+
 def test_dry_run_lossy_and_objects(snap_compare: Snap, snap_app: Callable[..., WizardApp]) -> None:
     """Step 3 at 80x24: values an existing column would change (widen or accept, one or the
     other) and the schema objects not migrated as they are."""

@@ -1,4 +1,5 @@
-"""Step 4: exactly what will happen, and a deliberate "yes": tick the box, then Start."""
+"""Step 4: exactly what will happen (a migration, or bringing the target up to date), and a
+deliberate "yes": tick the box, then Start."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.widgets import Checkbox, Static
 
 from app.core.plan import Plan
 from app.core.scan import REPAIRS
+from app.core.sync import SyncPlan
 from app.ui import formatting
 from app.ui.screens.base import WizardScreen
 from app.ui.widgets.nav_bar import NavBar
@@ -57,6 +59,47 @@ def summary(plan: Plan, repairs: frozenset[str]) -> Table:
     return grid
 
 
+def sync_summary(sync: SyncPlan) -> Table:
+    """What bringing the target up to date will do (the target's password masked)."""
+    plan = sync.plan
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    src = plan.source
+    grid.add_row(
+        "From", Text(f"{src.path.name} ({formatting.size(src.size_bytes)}, {src.version})")
+    )
+    grid.add_row("To", Text(f"{plan.target.key} (PostgreSQL {plan.server_version})"))
+    grid.add_row("", Text(plan.target.display, style="dim"))
+    t = sync.totals
+    changed = [name for name, ch in sync.changes.items() if ch.changed]
+    grid.add_row(
+        "Bring up to date",
+        Text(
+            f"{formatting.count(t['insert'])} rows to insert, {formatting.count(t['update'])} "
+            f"to update, {formatting.count(t['delete'])} to delete, in {len(changed)} of "
+            f"{len(plan.tables)} tables"
+        ),
+    )
+    grid.add_row(
+        "How",
+        Text(
+            "One transaction: apply exactly these changes (deletes first, children before "
+            "parents), advance the id sequences, compare counts and checksums of every whole "
+            "table, and only then commit."
+        ),
+    )
+    grid.add_row(
+        "Safety",
+        Text(
+            "If anything fails or you cancel, nothing is committed and the target stays "
+            "exactly as it is. Rows written in PostgreSQL after a switch are never deleted. "
+            "The SQLite file is only read."
+        ),
+    )
+    return grid
+
+
 class ConfirmScreen(WizardScreen):
     """The summary; Start stays disabled until the box is ticked (a stray Enter does nothing)."""
 
@@ -73,6 +116,16 @@ class ConfirmScreen(WizardScreen):
         plan = state.plan
         if plan is None:
             yield Static("Run the dry run first.", markup=False)
+            return
+        if state.sync is not None:
+            yield Static(sync_summary(state.sync), id="summary")
+            yield Checkbox(
+                f"Apply {formatting.count(sum(state.sync.totals.values()))} changes to "
+                f"{plan.target.dbname}",
+                False,
+                id="consent",
+                compact=True,
+            )
             return
         yield Static(summary(plan, state.repairs), id="summary")
         yield Checkbox(

@@ -14,6 +14,7 @@ from textual.widgets import Button, Static
 
 from app.core.advice import rollback_command
 from app.core.dsn import to_url
+from app.core.sync import SyncResult
 from app.ui import formatting
 from app.ui.screens.base import WizardScreen
 from app.ui.state import WizardState
@@ -26,7 +27,18 @@ def summary(state: WizardState) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")  # a long report path wraps instead of being cut
     result = state.result
-    if result is not None:
+    if isinstance(result, SyncResult):
+        t = result.sync.totals
+        grid.add_row(
+            "Synced",
+            Text(
+                f"{formatting.count(t['insert'])} inserted, {formatting.count(t['update'])} "
+                f"updated, {formatting.count(t['delete'])} deleted; all {len(result.checks)} "
+                "tables verified in full before the commit"
+            ),
+        )
+        grid.add_row("Time", Text(f"{result.elapsed_s:.1f} s (verify {result.verify_s:.1f} s)"))
+    elif result is not None:
         rate = result.rows_copied / result.elapsed_s if result.elapsed_s else None
         grid.add_row(
             "Copied",

@@ -1,6 +1,7 @@
 """Step 3: the dry run. Both sides side by side, what will be created, what cannot be copied
-as it is, and the two ways out when the target is not empty. Nothing is written here except
-by "Clear the target", which asks first."""
+as it is, and the ways out when the target is not empty: clear it, choose another database, or,
+when it holds an earlier migration of this file, bring it up to date (sync). Nothing is written
+here except by "Clear the target", which asks first."""
 
 from __future__ import annotations
 
@@ -22,10 +23,17 @@ from app.core.errors import Cancelled, MigrateError
 from app.core.migrate import Options, check_executable, dry_run
 from app.core.plan import NOT_EMPTY, PROBLEM, Plan
 from app.core.rollback import ClearPlan, clear, plan_clear
+from app.core.sync import SyncPlan, plan_sync
 from app.ui import formatting
 from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import describe
-from app.ui.messages import ClearPlanned, DryRunFinished, PhaseChanged, TargetCleared
+from app.ui.messages import (
+    ClearPlanned,
+    DryRunFinished,
+    PhaseChanged,
+    SyncPlanned,
+    TargetCleared,
+)
 from app.ui.screens.base import WizardScreen
 from app.ui.widgets import cells
 from app.ui.widgets.repair_choices import RepairChoices, fixable_counts
@@ -63,7 +71,8 @@ def _not_ready(plan: Plan, repairs: frozenset[str], refusal: MigrateError) -> st
     """Why Next is off, short when the details are on screen (the engine's sentence is for the
     command line: it names flags where the wizard has buttons and checkboxes)."""
     if plan.holding_rows:
-        return "Not ready: the target must be empty (see the two ways out below)."
+        return ("Not ready: the target must be empty, or brought up to date (see the ways out "
+                "below).")
     bad = plan.unrepaired(repairs)
     if bad and not plan.schema.refused and not plan.schema_problems:
         fixable = any(p.repair for p in bad)
@@ -85,9 +94,11 @@ class DryRunScreen(WizardScreen):
         Binding("ctrl+r", "rerun", "Run again"),
     ]
 
-    def __init__(self, plan: Plan | None = None) -> None:
+    def __init__(self, plan: Plan | None = None, sync: SyncPlan | None = None) -> None:
         super().__init__()
         self._given = plan
+        self._given_sync = sync  # with a given plan: sync's verdict, not looked up (snapshots)
+        self._sync: SyncPlan | None = None
         self._generation = -1
         self._dry_running = False
         self._cancel = threading.Event()
@@ -102,6 +113,8 @@ class DryRunScreen(WizardScreen):
             with Horizontal(classes="row buttons"):
                 yield Button("Clear the target…", id="clear", compact=True, variant="warning")
                 yield Button("Choose another database…", id="other-db", compact=True)
+                yield Button("Bring it up to date", id="sync", compact=True, variant="primary")
+            yield StatusLine(id="sync-status")
         with Vertical(id="problems", classes="callout"):
             yield Label("", id="problems-title", markup=False)
             problems: DataTable[object] = DataTable(id="problem-table", cursor_type="row")
@@ -273,16 +286,25 @@ class DryRunScreen(WizardScreen):
     def _show_not_empty(self, plan: Plan) -> None:
         box = self.query_one("#not-empty")
         box.display = bool(plan.not_empty)
+        self.wizard.state.sync = None
+        self.query_one("#sync", Button).display = False
+        self.query_one("#sync-status", StatusLine).clear()
         if not plan.not_empty:
             return
         tables = ", ".join(f"{t.name} ({formatting.count(t.target_rows)})" for t in plan.not_empty)
         self.query_one("#not-empty-text", Static).update(
             Text(
                 f"The target is not empty: {tables}. The migration needs empty tables. "
-                "Clear the target (your SQLite file is not touched), or choose another database.",
+                "Clear the target (your SQLite file is not touched), or choose another database; "
+                "when it holds an earlier migration of this file, bring it up to date instead.",
                 style="yellow",
             )
         )
+        if self._given is plan:
+            if self._given_sync is not None:
+                self._sync_planned(SyncPlanned(self._given_sync))
+            return
+        self._look_for_earlier_migration(plan)
 
     def _show_problems(self, plan: Plan) -> None:
         box = self.query_one("#problems")
@@ -386,7 +408,68 @@ class DryRunScreen(WizardScreen):
     def _summary_shown(self, severity: str) -> None:
         self.query_one("#dry-status", StatusLine).show(self._summary, severity)
 
-    # --- the two ways out ---------------------------------------------------------------------
+    # --- the ways out -------------------------------------------------------------------------
+
+    def _look_for_earlier_migration(self, plan: Plan) -> None:
+        """Does the target hold an earlier migration of this file? Sync's dry run says."""
+        target = self.wizard.state.target
+        if target is None:
+            return
+        self.query_one("#sync-status", StatusLine).show(
+            "Comparing the target with the file row by row…", "busy"
+        )
+        self._plan_sync(plan.source.path, target)
+
+    @work(thread=True, exit_on_error=False, group="sync-plan", exclusive=True)
+    def _plan_sync(self, path: Path, target: Target) -> None:
+        message = SyncPlanned()
+        try:
+            options = Options(
+                batch_size=self.wizard.deps.batch_size,
+                keyring_lookup=lookup_for_connect(self.wizard.deps.credential_store),
+            )
+            message = SyncPlanned(plan_sync(path, target, options))
+        except Exception as exc:
+            message = SyncPlanned(error=describe(exc, target.secrets()))
+        finally:
+            self.post_message(message)
+
+    @on(SyncPlanned)
+    def _sync_planned(self, message: SyncPlanned) -> None:
+        line = self.query_one("#sync-status", StatusLine)
+        sync = message.sync
+        if sync is None:
+            line.show(message.error or "The target could not be compared with the file.", "error")
+            return
+        if sync.refusals:
+            line.show("It cannot be brought up to date: " + sync.refusals[0], "warning")
+            return
+        if sync.up_to_date:
+            line.show(
+                "The target already holds exactly this file's rows (every row compared): "
+                "nothing to bring up to date.",
+                "ok",
+            )
+            return
+        t = sync.totals
+        line.show(
+            "It holds an earlier migration of this file. Bring it up to date: "
+            f"{formatting.count(t['insert'])} to insert, {formatting.count(t['update'])} to "
+            f"update, {formatting.count(t['delete'])} to delete, in one verified transaction.",
+            "info",
+        )
+        button = self.query_one("#sync", Button)
+        button.label = "Bring it up to date…"  # the counts are on the line below (80 columns)
+        button.display = True
+        self._sync = sync
+
+    @on(Button.Pressed, "#sync")
+    def _sync_pressed(self) -> None:
+        """The third way out: confirm, execute and verify a sync instead of a migration."""
+        if self._sync is None:
+            return
+        self.wizard.state.sync = self._sync
+        self.wizard.advance(self.STEP)
 
     @on(Button.Pressed, "#other-db")
     def _other_db(self) -> None:

@@ -25,6 +25,8 @@ from app.core.dsn import Target
 from app.core.errors import Cancelled
 from app.core.migrate import Options, Result, execute
 from app.core.report import result_to_dict, save_report
+from app.core.sync import SyncResult, execute_sync
+from app.core.sync_report import sync_result_to_dict
 from app.ui import formatting
 from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import ProgressThrottle, describe
@@ -41,6 +43,16 @@ UNCHANGED = (
     "The target is unchanged: nothing was committed. Press Back to review the dry run, "
     "fix the cause, and try again."
 )
+
+
+def _sync_outcome(result: SyncResult) -> str:
+    t = result.sync.totals
+    if not result.committed:
+        return ("Committed nothing: the target already holds exactly the file's rows "
+                "(every row compared).")
+    return (f"Committed: {formatting.count(t['insert'])} inserted, "
+            f"{formatting.count(t['update'])} updated, {formatting.count(t['delete'])} deleted; "
+            f"every table verified in {result.elapsed_s:.1f} s.")
 
 
 class ExecuteScreen(WizardScreen):
@@ -126,14 +138,15 @@ class ExecuteScreen(WizardScreen):
             repairs=state.repairs,
             keyring_lookup=lookup_for_connect(self.wizard.deps.credential_store),
         )
-        self._migrate(state.plan.source.path, state.target, options)
+        self._migrate(state.plan.source.path, state.target, options, state.sync is not None)
 
     @work(thread=True, exit_on_error=False, group="migrate")
-    def _migrate(self, path: Path, target: Target, options: Options) -> None:
+    def _migrate(self, path: Path, target: Target, options: Options, sync: bool) -> None:
         worker = get_current_worker()
         message = MigrationFinished(error="The migration stopped unexpectedly.")
         try:
-            result = execute(
+            run = execute_sync if sync else execute
+            result = run(
                 path,
                 target,
                 options,
@@ -171,10 +184,12 @@ class ExecuteScreen(WizardScreen):
     def _post_phase(self, phase: str) -> None:
         self.post_message(PhaseChanged(phase))
 
-    def _saved(self, result: Result) -> MigrationFinished:
+    def _saved(self, result: Result | SyncResult) -> MigrationFinished:
         """Save the JSON report (a failure to save does not undo a committed migration)."""
         try:
-            path = save_report(result_to_dict(result), self.wizard.deps.reports_dir)
+            data = (sync_result_to_dict(result) if isinstance(result, SyncResult)
+                    else result_to_dict(result))
+            path = save_report(data, self.wizard.deps.reports_dir)
         except Exception as exc:
             return MigrationFinished(result, report_error=describe(exc))
         return MigrationFinished(result, report_path=path)
@@ -268,8 +283,10 @@ class ExecuteScreen(WizardScreen):
         rate = result.rows_copied / result.elapsed_s if result.elapsed_s else None
         self.query_one("#phase", StatusLine).show("Committed.", "ok")
         self.query_one("#outcome", StatusLine).show(
-            f"Committed: {formatting.count(result.rows_copied)} rows copied and verified in "
-            f"{result.elapsed_s:.1f} s ({formatting.rate(rate)}).",
+            _sync_outcome(result)
+            if isinstance(result, SyncResult)
+            else f"Committed: {formatting.count(result.rows_copied)} rows copied and verified "
+            f"in {result.elapsed_s:.1f} s ({formatting.rate(rate)}).",
             "ok",
         )
         if message.report_error:

@@ -22,6 +22,7 @@ from app.core.credentials import lookup_for_connect
 from app.core.dsn import Target
 from app.core.migrate import Result
 from app.core.spot_check import Sample, sample_rows
+from app.core.sync import SyncResult
 from app.core.verify import ORDERED, UNORDERED, TableCheck, every_value_compared
 from app.ui import formatting
 from app.ui.jobs import describe
@@ -98,7 +99,7 @@ class VerifyScreen(WizardScreen):
 
     # --- the checks made before the commit ----------------------------------------------------
 
-    def _show_checks(self, result: Result) -> None:
+    def _show_checks(self, result: Result | SyncResult) -> None:
         table = self.query_one("#checks", DataTable)
         columns = {tm.name: len(tm.columns) for tm in result.plan.maps}
         every = True

@@ -1,0 +1,66 @@
+"""The wizard's third way out of a non-empty target: bring an earlier migration up to date."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Button
+
+from app.core.dsn import parse_dsn
+from app.core.migrate import execute
+from app.core.sync import SyncResult, plan_sync
+from app.ui.app import WizardApp
+from app.ui.screens.execute import ExecuteScreen
+from tests.ailt_ingest import add_file_like, edit_redactions, open_writer, reingest
+from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.ui.helpers import SIZE, screen_text, status, through_source, wait_for, wait_step
+
+
+async def test_bring_an_earlier_migration_up_to_date(
+    wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb
+) -> None:
+    """Dry run offers "Bring it up to date" with the counts; confirm, execute, verify follow."""
+    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
+    assert execute(sample_db, target).committed
+    conn = open_writer(sample_db)  # AI Log Trail keeps ingesting into its SQLite file
+    add_file_like(conn, 1, "/sessions/after-the-migration.jsonl")
+    reingest(conn, 2)
+    edit_redactions(conn, [r[0] for r in conn.execute("SELECT id FROM redactions LIMIT 1")])
+    conn.execute("COMMIT")
+    conn.close()
+    expected = plan_sync(sample_db, target).totals
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        button = app.screen.query_one("#sync", Button)
+        await wait_for(pilot, lambda: button.display, what="the offer to bring it up to date")
+        text = screen_text(app)
+        assert "Clear the target" in text and "Choose another database" in text
+        assert "Bring it up to date" in text
+        assert (f"{expected['insert']:,} to insert, {expected['update']:,} to update, "
+                f"{expected['delete']:,} to delete") in status(app, "#sync-status")
+        await pilot.click("#sync")
+        await wait_step(pilot, app, "4/8")
+        assert "Bring up to date" in screen_text(app)
+        await pilot.press("space", "ctrl+n")
+        await wait_step(pilot, app, "5/8")
+        screen = app.screen
+        assert isinstance(screen, ExecuteScreen)
+        await wait_for(pilot, lambda: screen.outcome is not None, what="the sync")
+        assert status(app, "#outcome").startswith(
+            f"Committed: {expected['insert']:,} inserted"), status(app, "#outcome")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "6/8")
+        assert status(app, "#verdict").startswith("All 10 tables match")
+        assert isinstance(app.state.result, SyncResult)
+        assert app.state.report_path is not None
+        assert CANARY_PASSWORD not in app.state.report_path.read_text()
+    assert plan_sync(sample_db, target).up_to_date
+    with sqlite3.connect(sample_db) as check:
+        files = check.execute("SELECT count(*) FROM files").fetchone()[0]
+    with target_db.connect() as pg:
+        assert pg.execute("SELECT count(*) FROM files").fetchone() == (files,)
