@@ -164,25 +164,32 @@ def canonical_rows(plan: _RowPlan, rows: list[tuple[Any, ...]]) -> list[bytearra
     return out
 
 
+def text_factory(tm: TableMap) -> Callable[[bytes], Any]:
+    """How SQLite must hand text over for ``tm``'s plan (bytes for binary tables)."""
+    return _Repairer(tm, frozenset(), [], raw=tm.binary).text_factory()
+
+
 def copy_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
               into: sql.Composable, batches: Callable[[], Iterable[list[tuple[Any, ...]]]], *,
               on_rows: Callable[[int], None] = lambda n: None,
-              is_cancelled: Callable[[], bool] = lambda: False) -> int:
+              is_cancelled: Callable[[], bool] = lambda: False,
+              set_text_factory: bool = True) -> int:
     """COPY the rows ``batches()`` reads from ``src`` into ``into`` (e.g. a temporary table).
 
     Formatted exactly as :func:`copy_table` formats them; ``batches`` yields rows of every
     mapped column (``tm.columns``, as copy_table reads them) and is called while SQLite hands
-    text over the way this table's plan expects it. Returns the number of rows sent.
+    text over the way this table's plan expects it (``set_text_factory=False``: the caller
+    reads them that way itself, e.g. in another thread). Returns the number of rows sent.
     """
     options = sql.SQL(" (FORMAT BINARY)") if tm.binary else sql.SQL("")
     stmt = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
         into, sql.SQL(", ").join(c.ident for c in tm.copied), options)
-    factory = _Repairer(tm, frozenset(), [], raw=tm.binary).text_factory()
     scratch = Checksum()
     done = 0
     with conn.cursor() as cur:
         plan = _binary_plan(cur, tm) if tm.binary else _text_plan(cur, tm)
-        with _TextFactory(src, factory), cur.copy(stmt) as cp:
+        factory = text_factory(tm) if set_text_factory else src.conn.text_factory
+        with _TextFactory(src, factory, restore=set_text_factory), cur.copy(stmt) as cp:
             for batch in batches():
                 if is_cancelled():
                     raise Cancelled(CANCELLED)
@@ -452,11 +459,14 @@ class _Repairer:
 class _TextFactory:
     """Context manager setting how the SQLite connection returns text, restored afterwards."""
 
-    def __init__(self, src: SqliteSource, factory: Callable[[bytes], Any]) -> None:
-        self.src, self.factory = src, factory
+    def __init__(self, src: SqliteSource, factory: Callable[[bytes], Any], *,
+                 restore: bool = True) -> None:
+        self.src, self.factory, self.restore = src, factory, restore
 
     def __enter__(self) -> None:
-        self.src.conn.text_factory = self.factory
+        if self.restore:
+            self.src.conn.text_factory = self.factory
 
     def __exit__(self, *exc: object) -> None:
-        self.src.conn.text_factory = str
+        if self.restore:
+            self.src.conn.text_factory = str

@@ -16,21 +16,18 @@ while the server fingerprints its own rows, and only the buckets that differ are
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import psycopg
 from psycopg import sql
 
 from app.core.checksum import Checksum
 from app.core.connect import Connected, connect
-from app.core.copy import source_checksum
 from app.core.dsn import Target, scrub
 from app.core.errors import (
     Cancelled,
@@ -46,9 +43,10 @@ from app.core.scan import scan
 from app.core.source import SqliteSource, UndecodableText
 from app.core.sync_apply import delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
-from app.core.sync_digest import SourceDigests, supported, target_buckets
+from app.core.sync_digest import supported, target_buckets
+from app.core.sync_pipeline import SqliteReader, pipelinable, run_pipeline, whole_table
 from app.core.target_schema import FLOAT4, TableMap, map_tables, reset_identity_sql
-from app.core.verify import TableCheck, check_table, target_checksum
+from app.core.verify import TableCheck, check_table
 
 ProgressFn = Callable[[str, int, int], None]
 PhaseFn = Callable[[str], None]
@@ -197,6 +195,9 @@ def _execute(src: SqliteSource, connected: Connected, options: Options, started:
     if refusals:
         raise Refused(refusals[0])
     _lock(conn, maps)
+    if pipelinable(conn, maps):
+        return _execute_pipelined(src, connected, maps, options, started, on_progress, on_phase,
+                                  is_cancelled)
     found = _diff_all(conn, src, maps, options, on_progress, on_phase, is_cancelled)
     plan = _sync_plan(src, connected, maps, found.changes, [])
     result = SyncResult(plan, diff_s=time.monotonic() - started)
@@ -221,6 +222,39 @@ def _execute(src: SqliteSource, connected: Connected, options: Options, started:
         result.checks.append(check_table(conn, tm, found.checksums[tm.name], created=in_order,
                                          is_cancelled=is_cancelled))
     result.verify_s = time.monotonic() - verified
+    return _commit(conn, maps, result, started, on_phase, is_cancelled)
+
+
+def _execute_pipelined(src: SqliteSource, connected: Connected, maps: list[TableMap],
+                       options: Options, started: float, on_progress: ProgressFn,
+                       on_phase: PhaseFn, is_cancelled: Callable[[], bool]) -> SyncResult:
+    """Compare, apply and verify table by table (see :mod:`app.core.sync_pipeline`)."""
+    conn = connected.conn
+
+    def refuse(tm: TableMap, ch: TableChanges) -> None:
+        stops = _table_refusals(conn, tm, ch)
+        if stops:
+            raise Refused(stops[0])
+
+    out = run_pipeline(conn, src, maps, batch_size=options.batch_size, on_progress=on_progress,
+                       on_phase=on_phase, is_cancelled=is_cancelled, refuse=refuse)
+    plan = _sync_plan(src, connected, maps, out.changes, [])
+    result = SyncResult(plan, diff_s=out.diff_s, apply_s=out.apply_s, verify_s=out.verify_s)
+    if plan.up_to_date:  # every row compared and nothing written: leave no trace at all
+        conn.rollback()
+        result.elapsed_s = time.monotonic() - started
+        return result
+    result.checks = out.checks
+    return _commit(conn, maps, result, started, on_phase, is_cancelled)
+
+
+def _commit(conn: psycopg.Connection, maps: list[TableMap], result: SyncResult,
+            started: float, on_phase: PhaseFn, is_cancelled: Callable[[], bool]) -> SyncResult:
+    """Commit only when every table verified; otherwise roll back and say which differ.
+
+    The identity sequences are advanced only now: setval is not undone by a rollback, so
+    doing it earlier would leave a failed or cancelled sync's trace in the target.
+    """
     if not (result.counts_match and result.checksums_match):
         bad = ", ".join(c.table for c in result.checks if not c.ok)
         conn.rollback()
@@ -230,8 +264,6 @@ def _execute(src: SqliteSource, connected: Connected, options: Options, started:
     if is_cancelled():
         raise Cancelled(CANCELLED)
     on_phase("Committing")
-    # Only now: setval is not undone by a rollback, so advancing the sequences earlier would
-    # leave a failed or cancelled sync's trace in the target.
     for tm in maps:
         reset = reset_identity_sql(tm)
         if reset is not None:
@@ -312,89 +344,28 @@ class _Found:
     checksums: dict[str, Checksum]
 
 
-@dataclass
-class _SourceSide:
-    table: str
-    checksum: Checksum
-    digests: SourceDigests | None
-
-
 def _diff_all(conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap],
               options: Options, on_progress: ProgressFn, on_phase: PhaseFn,
               is_cancelled: Callable[[], bool]) -> _Found:
     """Read SQLite in a thread while the server fingerprints the target, table by table."""
     on_phase("Comparing")
-    done: queue.Queue[_SourceSide | BaseException] = queue.Queue()
-    stop = threading.Event()
-    digested = {tm.name for tm in maps if supported(tm)}
-
-    def stopped() -> bool:
-        return stop.is_set() or is_cancelled()
-
-    def read_source() -> None:
-        try:
-            for tm in maps:
-                digests = SourceDigests() if tm.name in digested else None
-                key = [c.name for c in tm.columns].index(tm.source.integer_pk or tm.columns[0].name)
-                total = tm.source.rows
-                on_progress(tm.name, 0, total)
-                counted = [0]
-
-                def on_batch(batch: list[tuple[Any, ...]], canonical: list[bytearray] | None,
-                             name: str = tm.name, d: SourceDigests | None = digests,
-                             k: int = key, n: list[int] = counted, t: int = total) -> None:
-                    if d is not None and canonical is not None:
-                        d.add(k, batch, canonical)  # the bytes the checksum hashed
-                    n[0] += len(batch)
-                    on_progress(name, n[0], t)
-
-                checksum = source_checksum(conn, src, tm, batch_size=options.batch_size,
-                                           on_batch=on_batch, is_cancelled=stopped)
-                done.put(_SourceSide(tm.name, checksum, digests))
-        except BaseException as exc:
-            done.put(exc)
-
-    reader = threading.Thread(target=read_source, name="ailt-sync-sqlite", daemon=True)
+    reader = SqliteReader(conn, src, maps, batch_size=options.batch_size,
+                          on_progress=on_progress, is_cancelled=is_cancelled, serve=False)
     reader.start()
     found = _Found({}, {})
     try:
         for tm in maps:
             # The server fingerprints this table while the thread is still reading it.
-            theirs = target_buckets(conn, tm) if tm.name in digested else None
-            side = _next(done, is_cancelled)
+            theirs = target_buckets(conn, tm) if supported(tm) else None
+            side = reader.next_side()
             found.checksums[tm.name] = side.checksum
             if side.digests is not None:
                 found.changes[tm.name] = diff_table(conn, tm, side.digests, theirs)
             else:
-                found.changes[tm.name] = _diff_whole(conn, tm, side.checksum)
+                found.changes[tm.name] = whole_table(conn, tm, side.checksum)
     finally:
-        stop.set()
-        reader.join()
+        reader.close()
     return found
-
-
-def _next(done: queue.Queue[_SourceSide | BaseException],
-          is_cancelled: Callable[[], bool]) -> _SourceSide:
-    while True:
-        try:
-            item = done.get(timeout=0.2)
-        except queue.Empty:
-            if is_cancelled():
-                raise Cancelled(CANCELLED) from None
-            continue
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-
-def _diff_whole(conn: psycopg.Connection, tm: TableMap, mine: Checksum) -> TableChanges:
-    """A table without an integer key: equal as a whole, or replaced as a whole."""
-    theirs = target_checksum(conn, tm)
-    changes = TableChanges(tm.name)
-    if theirs.hexdigest != mine.hexdigest or theirs.rows != mine.rows:
-        changes.replace = True
-        changes.replace_counts = (theirs.rows, mine.rows)
-    return changes
 
 
 def _referenced_by(conn: psycopg.Connection, tm: TableMap) -> list[str]:
@@ -417,27 +388,37 @@ def _sync_plan(src: SqliteSource, connected: Connected, maps: list[TableMap],
             status = PROBLEM
             if not tm.exists:
                 notes.append("missing in the target")
-        if ch.target_only:
-            status = PROBLEM
-            refusals.append(_target_only_sentence(tm, ch))
-            notes.append(f"{len(ch.target_only)} row(s) written in PostgreSQL after the "
-                         "switch")
         if ch.sequence_behind:
             notes.append("the identity sequence is behind SQLite's ids: it will be advanced")
         if ch.replace:
             notes.append("no integer key: compared as a whole, replaced as a whole")
-            users = _referenced_by(connected.conn, tm)
-            if users:
-                status = PROBLEM
-                refusals.append(
-                    f"{tm.name} has no integer key, so sync would replace it as a whole, but "
-                    f"{', '.join(users)} refer to it: migrate again with 'run' instead.")
+        if ch.target_only:
+            notes.append(f"{len(ch.target_only)} row(s) written in PostgreSQL after the "
+                         "switch")
+        stops = _table_refusals(connected.conn, tm, ch)
+        if stops:
+            status = PROBLEM
+            refusals += stops
         tables.append(TablePlan(tm.name, tm.source.known, tm.source.rows, tm.target_rows,
                                 tm.exists, status, notes))
     info = src.info()
     plan = Plan(info, connected.target, connected.server_version, tables, [],
                 [w for tm in maps for w in tm.warnings], connected.password_source, maps)
     return SyncPlan(plan, changes, refusals)
+
+
+def _table_refusals(conn: psycopg.Connection, tm: TableMap, ch: TableChanges) -> list[str]:
+    """Why sync must not touch this table: rows PostgreSQL wrote, or a whole-table
+    replacement other tables refer to."""
+    out = []
+    if ch.target_only:
+        out.append(_target_only_sentence(tm, ch))
+    if ch.replace:
+        users = _referenced_by(conn, tm)
+        if users:
+            out.append(f"{tm.name} has no integer key, so sync would replace it as a whole, but "
+                       f"{', '.join(users)} refer to it: migrate again with 'run' instead.")
+    return out
 
 
 def _target_only_sentence(tm: TableMap, ch: TableChanges) -> str:

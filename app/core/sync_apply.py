@@ -11,7 +11,7 @@ there (whether it was never there or went with its old parent).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import psycopg
@@ -41,13 +41,19 @@ def delete_rows(conn: psycopg.Connection, tm: TableMap, changes: TableChanges) -
 def upsert_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
                 changes: TableChanges, *, batch_size: int,
                 on_rows: Callable[[int], None] = lambda n: None,
-                is_cancelled: Callable[[], bool] = lambda: False) -> int:
-    """Send the inserted and updated rows, then update and insert them; returns rows sent."""
+                is_cancelled: Callable[[], bool] = lambda: False,
+                batches: Callable[[], Iterable[list[tuple[Any, ...]]]] | None = None) -> int:
+    """Send the inserted and updated rows, then update and insert them; returns rows sent.
+
+    ``batches``: the changed rows (all rows when replacing), read by someone else in the form
+    the table's plan expects (:func:`changed_rows`); by default they are read here.
+    """
     read = tuple(c.name for c in tm.columns)
+    mine = batches is None
     if changes.replace:
         return copy_rows(conn, src, tm, tm.ident,
-                         lambda: src.rows(tm.source, read, batch_size),
-                         on_rows=on_rows, is_cancelled=is_cancelled)
+                         batches or (lambda: src.rows(tm.source, read, batch_size)),
+                         on_rows=on_rows, is_cancelled=is_cancelled, set_text_factory=mine)
     ids = sorted(changes.inserts + changes.updates)
     if not ids:
         return 0
@@ -55,8 +61,9 @@ def upsert_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(SCRATCH))
     conn.execute(sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS "
                          "SELECT {} FROM {} WITH NO DATA").format(SCRATCH, cols, tm.ident))
-    sent = copy_rows(conn, src, tm, SCRATCH, lambda: _rows_by_id(src, tm, ids, batch_size),
-                     on_rows=on_rows, is_cancelled=is_cancelled)
+    sent = copy_rows(conn, src, tm, SCRATCH,
+                     batches or (lambda: rows_by_id(src, tm, ids, batch_size)),
+                     on_rows=on_rows, is_cancelled=is_cancelled, set_text_factory=mine)
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
     key = key_ident(tm)
@@ -76,8 +83,18 @@ def upsert_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
     return sent
 
 
-def _rows_by_id(src: SqliteSource, tm: TableMap, ids: list[int],
-                batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+def changed_rows(src: SqliteSource, tm: TableMap, changes: TableChanges,
+                 batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """What :func:`upsert_rows` sends for ``changes``, read with the connection's current
+    text factory (the caller sets the plan's: :func:`app.core.copy.text_factory`)."""
+    if changes.replace:
+        yield from src.rows(tm.source, tuple(c.name for c in tm.columns), batch_size)
+        return
+    yield from rows_by_id(src, tm, sorted(changes.inserts + changes.updates), batch_size)
+
+
+def rows_by_id(src: SqliteSource, tm: TableMap, ids: list[int],
+               batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
     """The rows with these ids, in id order, in batches of at most ``batch_size``."""
     select = ", ".join(_quote(c.name) for c in tm.columns)
     key = _quote(tm.source.integer_pk or "")

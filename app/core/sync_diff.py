@@ -76,14 +76,16 @@ def diff_table(conn: psycopg.Connection, tm: TableMap, source: SourceDigests,
         return changes
     ours = source.rows_in(differing)
     theirs = target_rows_in(conn, tm, differing)
-    # Ids above this were handed out by PostgreSQL (None: unknown, see high_water).
-    mine_up_to = high_water.recorded(conn, tm)
+    # Ids above this were handed out by PostgreSQL: what run or the last sync noted on the
+    # sequence, else (an older target) SQLite's own high-water mark.
+    recorded = high_water.recorded(conn, tm)
+    limit = recorded if recorded is not None else hwm
     for key in sorted(ours.keys() | theirs.keys()):
-        pg_own = mine_up_to is not None and key > mine_up_to
+        pg_own = key > limit
         if key not in theirs:
             changes.inserts.append(key)
         elif key not in ours:
-            (changes.target_only if key > hwm or pg_own else changes.deletes).append(key)
+            (changes.target_only if pg_own else changes.deletes).append(key)
         elif ours[key] != theirs[key]:
             if pg_own:
                 changes.target_only.append(key)
