@@ -126,6 +126,7 @@ def test_all_changes_together_with_exact_counts(tmp_path: Path, target_db: Targe
     assert prompts["delete"] == before and prompts["update"] == 0
     result = execute_sync(path, _target(target_db))
     assert result.committed
+    assert result.sync.totals == plan.totals  # cascaded children counted as the dry run does
     _assert_identical(path, target_db)
     with target_db.connect() as conn:  # the cascades' helper indexes lived only in the sync
         assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE "

@@ -40,7 +40,7 @@ from app.core.high_water import record as record_high_water
 from app.core.migrate import Options
 from app.core.plan import Plan, TablePlan
 from app.core.scan import scan
-from app.core.source import SqliteSource, UndecodableText
+from app.core.source import SqliteSource, UndecodableText, _quote
 from app.core.sync_apply import delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
 from app.core.sync_digest import supported, target_buckets
@@ -140,6 +140,7 @@ def plan_sync(source_path: Path, target: Target, options: Options | None = None,
         refusals = _schema_refusals(maps, connected.conn)
         found = _diff_all(connected.conn, src, _usable(maps), options, on_progress, on_phase,
                           is_cancelled)
+        _counted(src, maps, found.checksums)
         result = _sync_plan(src, connected, maps, found.changes, refusals)
         connected.conn.rollback()
         return result
@@ -199,6 +200,7 @@ def _execute(src: SqliteSource, connected: Connected, options: Options, started:
         return _execute_pipelined(src, connected, maps, options, started, on_progress, on_phase,
                                   is_cancelled)
     found = _diff_all(conn, src, maps, options, on_progress, on_phase, is_cancelled)
+    _counted(src, maps, found.checksums)
     plan = _sync_plan(src, connected, maps, found.changes, [])
     result = SyncResult(plan, diff_s=time.monotonic() - started)
     if plan.refusals:
@@ -238,6 +240,7 @@ def _execute_pipelined(src: SqliteSource, connected: Connected, maps: list[Table
 
     out = run_pipeline(conn, src, maps, batch_size=options.batch_size, on_progress=on_progress,
                        on_phase=on_phase, is_cancelled=is_cancelled, refuse=refuse)
+    _counted(src, maps, out.checksums)
     plan = _sync_plan(src, connected, maps, out.changes, [])
     result = SyncResult(plan, diff_s=out.diff_s, apply_s=out.apply_s, verify_s=out.verify_s)
     if plan.up_to_date:  # every row compared and nothing written: leave no trace at all
@@ -280,7 +283,8 @@ def _session(source_path: Path, target: Target, options: Options,
              on_phase: PhaseFn) -> Iterator[tuple[SqliteSource, Connected]]:
     with ExitStack() as stack:
         on_phase("Reading the SQLite file")
-        src = stack.enter_context(SqliteSource(Path(source_path)))
+        # Rows are counted by the pass that reads them (see _counted), not by a pass of its own.
+        src = stack.enter_context(SqliteSource(Path(source_path), count_rows=False))
         on_phase("Connecting to PostgreSQL")
         connected = connect(target, keyring_lookup=options.keyring_lookup,
                             prompt=options.prompt)
@@ -375,6 +379,18 @@ def _referenced_by(conn: psycopg.Connection, tm: TableMap) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _counted(src: SqliteSource, maps: list[TableMap], checksums: dict[str, Checksum]) -> None:
+    """The rows each table's pass read (its checksum counted them) become the file's counts."""
+    counts = {name: c.rows for name, c in checksums.items()}
+    for tm in maps:  # tables sync did not read (missing in the target): counted on their own
+        if tm.name not in counts:
+            row = src.conn.execute(f"SELECT count(*) FROM {_quote(tm.name)}").fetchone()
+            counts[tm.name] = int(row[0]) if row else 0
+    src.set_counts(counts)
+    for tm in maps:
+        tm.source = src.table(tm.name)
+
+
 def _sync_plan(src: SqliteSource, connected: Connected, maps: list[TableMap],
                changes: dict[str, TableChanges], refusals: list[str]) -> SyncPlan:
     """Turn the diff into run's plan shape, plus the sentences that stop --execute."""
@@ -438,7 +454,7 @@ def _apply(conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap], pl
            is_cancelled: Callable[[], bool]) -> None:
     """Deletes children first, then updates and inserts parents first."""
     on_phase("Applying the changes")
-    losing = [tm.name for tm in maps if plan.changes[tm.name].replace
+    losing = [tm.pg_name for tm in maps if plan.changes[tm.name].replace
               or len(plan.changes[tm.name].deletes) > CASCADE_INDEX_FROM]
     helpers = index_cascades(conn, losing)
     for tm in reversed(maps):

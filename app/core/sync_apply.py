@@ -113,22 +113,29 @@ def rows_by_id(src: SqliteSource, tm: TableMap, ids: list[int],
 
 
 def index_cascades(conn: psycopg.Connection, parents: list[str]) -> list[sql.Identifier]:
-    """Temporary indexes on foreign keys into ``parents`` that no index supports.
+    """Temporary indexes on the foreign keys a delete in ``parents`` cascades through.
 
-    Deleting a parent row makes PostgreSQL look for its children (ON DELETE CASCADE); without
-    an index on the child's column that is a scan of the whole child table per deleted row,
-    which AI Log Trail's schema (no index on ``prompt_id``) would make quadratic. The indexes
-    live only inside the sync's transaction: :func:`drop_indexes` removes them before commit.
-    A user who may not create them (not the owner) just gets the slow path.
+    Deleting a parent row makes PostgreSQL look for its children (ON DELETE CASCADE), and for
+    theirs; without an index on a child's column that is a scan of the whole child table per
+    deleted row, which AI Log Trail's schema (no index on ``prompt_id``) would make quadratic.
+    ``parents`` are PostgreSQL table names; every descendant reached through a cascade is
+    covered. The indexes live only inside the sync's transaction: :func:`drop_indexes` removes
+    them before commit. A user who may not create them (not the owner) gets the slow path.
     """
     if not parents:
         return []
     rows = conn.execute("""
-        SELECT c.conrelid::regclass::text, a.attname
+        WITH RECURSIVE tree(rel) AS (
+            SELECT to_regclass(quote_ident(n)) FROM unnest(%s::text[]) n
+          UNION
+            SELECT c.conrelid FROM pg_constraint c JOIN tree ON c.confrelid = tree.rel
+            WHERE c.contype = 'f' AND c.confdeltype = 'c'
+        )
+        SELECT DISTINCT c.conrelid::regclass::text, a.attname
         FROM pg_constraint c
+        JOIN tree ON c.confrelid = tree.rel
         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
         WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND c.conrelid <> c.confrelid
-          AND c.confrelid IN (SELECT to_regclass(quote_ident(n)) FROM unnest(%s::text[]) n)
           AND NOT EXISTS (SELECT 1 FROM pg_index i
                           WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
         ORDER BY 1, 2""", [parents]).fetchall()

@@ -35,6 +35,8 @@ class TableChanges:
     replace_counts: tuple[int, int] = (0, 0)  # (rows deleted, rows inserted) when replacing
     # The identity sequence would hand out an id SQLite already handed out (and deleted).
     sequence_behind: bool = False
+    # Rows a parent's delete took with it (ON DELETE CASCADE) before this table was compared.
+    cascaded: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -43,13 +45,13 @@ class TableChanges:
             return {"insert": self.replace_counts[1], "update": 0,
                     "delete": self.replace_counts[0]}
         return {"insert": len(self.inserts), "update": len(self.updates),
-                "delete": len(self.deletes)}
+                "delete": len(self.deletes) + self.cascaded}
 
     @property
     def changed(self) -> bool:
         """Anything to do for this table."""
         return self.replace or self.sequence_behind or bool(
-            self.inserts or self.updates or self.deletes)
+            self.inserts or self.updates or self.deletes or self.cascaded)
 
 
 def high_water_mark(tm: TableMap, digests: SourceDigests) -> int:

@@ -94,7 +94,8 @@ class SqliteReader(threading.Thread):
         digests = SourceDigests() if supported(tm) else None
         names = [c.name for c in tm.columns]
         key = names.index(tm.source.integer_pk) if tm.source.integer_pk in names else 0
-        total, done = tm.source.rows, [0]
+        # The file's rows are counted by this very pass; the target's count is a close guess.
+        total, done = tm.source.rows or tm.target_rows, [0]
         self.on_progress(tm.name, 0, total)
 
         def on_batch(batch: list[tuple[Any, ...]], canonical: list[bytearray] | None) -> None:
@@ -221,8 +222,10 @@ def _one_table(conn: psycopg.Connection, tm: TableMap, reader: SqliteReader, out
     on_phase(f"Comparing {tm.name}")
     theirs = target_buckets(conn, tm) if supported(tm) else None  # while the thread reads it
     side = reader.next_side()
-    if side.digests is not None:
+    if side.digests is not None and theirs is not None:
         ch = diff_table(conn, tm, side.digests, theirs)
+        # its parents' deletes already took some rows (counted as deleted, as the dry run does)
+        ch.cascaded = max(0, tm.target_rows - sum(n for n, _ in theirs.values()))
     else:
         ch = whole_table(conn, tm, side.checksum)
     out.changes[tm.name], out.checksums[tm.name] = ch, side.checksum
@@ -233,7 +236,7 @@ def _one_table(conn: psycopg.Connection, tm: TableMap, reader: SqliteReader, out
     out.diff_s += applied - started
     if ch.changed:
         on_phase(f"Writing {tm.name}")
-        helpers = (index_cascades(conn, [tm.name])
+        helpers = (index_cascades(conn, [tm.pg_name])
                    if ch.replace or len(ch.deletes) > CASCADE_INDEX_FROM else [])
         delete_rows(conn, tm, ch)
         drop_indexes(conn, helpers)
