@@ -16,6 +16,7 @@ while the server fingerprints its own rows, and only the buckets that differ are
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -40,7 +41,7 @@ from app.core.high_water import record as record_high_water
 from app.core.migrate import Options
 from app.core.plan import Plan, TablePlan
 from app.core.scan import scan
-from app.core.source import SqliteSource, UndecodableText, _quote
+from app.core.source import SqliteSource, UndecodableText, _quote, sqlite_error
 from app.core.sync_apply import delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
 from app.core.sync_digest import supported, target_buckets
@@ -163,6 +164,9 @@ def execute_sync(source_path: Path, target: Target, options: Options | None = No
         try:
             return _execute(src, connected, options, started, on_progress, on_phase, on_plan,
                             is_cancelled)
+        except sqlite3.Error as exc:  # a file SQLite can open but not read through
+            _rollback(conn)
+            raise sqlite_error(src.path, exc) from None
         except (psycopg.DataError, UndecodableText, ValueError) as exc:
             _rollback(conn)
             _refuse_value(src, conn, exc, connected.target)
