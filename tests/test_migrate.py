@@ -397,10 +397,14 @@ def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -
             BEGIN NEW.message := upper(NEW.message); RETURN NEW; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER shout BEFORE INSERT ON prompts FOR EACH ROW EXECUTE FUNCTION shout();
         """)
+    with target_db.connect() as conn:
+        before = conn.execute("SELECT last_value, is_called FROM files_id_seq").fetchone()
     with pytest.raises(VerificationFailed, match="prompts"):
         execute(path, _target(target_db), Options(repairs=frozenset({WIDEN})))
     with target_db.connect() as conn:
         assert conn.execute("SELECT count(*) FROM files").fetchone() == (0,)
+        # setval outlives a rollback, so sequences move only once verification passed
+        assert conn.execute("SELECT last_value, is_called FROM files_id_seq").fetchone() == before
         assert "events" not in _tables(conn)
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from app.cli.inputs import resolve_inputs
-from app.core.config import DEFAULT_CONFIG, AppConfig, create_from_example, load_config
+from app.core.config import AppConfig, create_from_example, load_config
 from app.core.credentials import KeyringStore, lookup_for_connect
 from app.core.dsn import Target, mask_dsn, to_url
 from app.core.errors import Refused
@@ -39,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--sqlite", metavar="PATH", type=Path, help="SQLite file to compare the target with"
     )
     parser.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG, metavar="PATH", help="%(default)s"
+        "--config", type=Path, default=argparse.SUPPRESS, metavar="PATH",
+        help="AI Log Trail's config (default: user/config.toml)"
     )
     parser.add_argument("--yes", action="store_true", help="write the change (default: only show)")
     parser.add_argument(

@@ -204,11 +204,6 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
                             for p in plan.problems if p.code == ProblemCode.LOSSY]
     on_phase("Adding keys, constraints and indexes")
     apply(conn, plan.schema, AFTER_COPY)
-    for tm in plan.maps:
-        reset = reset_identity_sql(tm)
-        if reset is not None:
-            conn.execute(reset)
-        record_high_water(conn, tm)  # so a later sync can tell PostgreSQL's own rows apart
     result.copy_s = time.monotonic() - copy_started
     verify_started = time.monotonic()
     on_phase("Verifying")
@@ -228,6 +223,13 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
             f"than SQLite, so nothing was committed.{cause}")
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
+    # Last, because setval is not undone by a rollback: a run that fails or is cancelled
+    # before this point leaves the sequences of tables created beforehand as they were.
+    for tm in plan.maps:
+        reset = reset_identity_sql(tm)
+        if reset is not None:
+            conn.execute(reset)
+        record_high_water(conn, tm)  # so a later sync can tell PostgreSQL's own rows apart
     on_phase("Committing")
     conn.commit()
     result.committed = True
