@@ -10,8 +10,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-PROMPT_CHILDREN = ("redactions", "token_messages", "turn_context_messages",
-                   "agent_reasoning_messages", "function_plan_messages", "function_calls")
+PROMPT_CHILDREN = (
+    "redactions",
+    "token_messages",
+    "turn_context_messages",
+    "agent_reasoning_messages",
+    "function_plan_messages",
+    "function_calls",
+)
 
 
 def open_writer(path: Path) -> sqlite3.Connection:
@@ -35,19 +41,25 @@ def _copy_rows(conn: sqlite3.Connection, table: str, column: str, old: int, new:
     cols = _columns(conn, table)
     listed = ", ".join(f'"{c}"' for c in cols)
     picked = ", ".join("?" if c == column else f'"{c}"' for c in cols)
-    conn.execute(f'INSERT INTO "{table}" ({listed}) SELECT {picked} FROM "{table}" '
-                 f'WHERE "{column}" = ? ORDER BY id', [new, old])
+    conn.execute(
+        f'INSERT INTO "{table}" ({listed}) SELECT {picked} FROM "{table}" '
+        f'WHERE "{column}" = ? ORDER BY id',
+        [new, old],
+    )
 
 
-def _copy_prompts(conn: sqlite3.Connection, old_file: int, new_file: int,
-                  prompt_ids: list[int]) -> None:
+def _copy_prompts(
+    conn: sqlite3.Connection, old_file: int, new_file: int, prompt_ids: list[int]
+) -> None:
     tables = _tables(conn)
     cols = _columns(conn, "prompts")
     listed = ", ".join(f'"{c}"' for c in cols)
     picked = ", ".join("?" if c == "file_id" else f'"{c}"' for c in cols)
     for pid in prompt_ids:
-        cur = conn.execute(f"INSERT INTO prompts ({listed}) SELECT {picked} FROM prompts "
-                           "WHERE id = ?", [new_file, pid])
+        cur = conn.execute(
+            f"INSERT INTO prompts ({listed}) SELECT {picked} FROM prompts WHERE id = ?",
+            [new_file, pid],
+        )
         new_pid = cur.lastrowid
         assert new_pid is not None
         for child in PROMPT_CHILDREN:
@@ -57,13 +69,16 @@ def _copy_prompts(conn: sqlite3.Connection, old_file: int, new_file: int,
 
 def add_file_like(conn: sqlite3.Connection, file_id: int, path: str) -> int:
     """A new session file ingested: a copy of ``file_id``'s whole tree under new ids."""
-    new = conn.execute("INSERT INTO files (path, ingested_at) VALUES (?, '2026-01-02 03:04:05')",
-                       [path]).lastrowid
+    new = conn.execute(
+        "INSERT INTO files (path, ingested_at) VALUES (?, '2026-01-02 03:04:05')", [path]
+    ).lastrowid
     assert new is not None
     _copy_rows(conn, "sessions", "file_id", file_id, new)
     _copy_rows(conn, "events", "file_id", file_id, new)
-    prompts = [r[0] for r in conn.execute("SELECT id FROM prompts WHERE file_id = ? ORDER BY id",
-                                          [file_id])]
+    prompts = [
+        r[0]
+        for r in conn.execute("SELECT id FROM prompts WHERE file_id = ? ORDER BY id", [file_id])
+    ]
     _copy_prompts(conn, file_id, new, prompts)
     return new
 
@@ -71,16 +86,18 @@ def add_file_like(conn: sqlite3.Connection, file_id: int, path: str) -> int:
 def reingest(conn: sqlite3.Connection, file_id: int) -> None:
     """The file ingested again: sessions and prompts (and by cascade their children) deleted
     and inserted again under new ids; ``ingested_at`` updated."""
-    old = [r[0] for r in conn.execute("SELECT id FROM prompts WHERE file_id = ? ORDER BY id",
-                                      [file_id])]
+    old = [
+        r[0]
+        for r in conn.execute("SELECT id FROM prompts WHERE file_id = ? ORDER BY id", [file_id])
+    ]
     cols = _columns(conn, "sessions")
     listed = ", ".join(f'"{c}"' for c in cols)
-    session = conn.execute(f"SELECT {listed} FROM sessions WHERE file_id = ?",
-                           [file_id]).fetchone()
+    session = conn.execute(f"SELECT {listed} FROM sessions WHERE file_id = ?", [file_id]).fetchone()
     conn.execute("DELETE FROM sessions WHERE file_id = ?", [file_id])
     if session is not None:
-        conn.execute(f"INSERT INTO sessions ({listed}) VALUES ({', '.join('?' * len(cols))})",
-                     session)
+        conn.execute(
+            f"INSERT INTO sessions ({listed}) VALUES ({', '.join('?' * len(cols))})", session
+        )
     _copy_prompts(conn, file_id, file_id, old)
     conn.executemany("DELETE FROM prompts WHERE id = ?", [[i] for i in old])
     conn.execute("UPDATE files SET ingested_at = '2026-02-03 04:05:06' WHERE id = ?", [file_id])
@@ -88,8 +105,11 @@ def reingest(conn: sqlite3.Connection, file_id: int) -> None:
 
 def edit_redactions(conn: sqlite3.Connection, ids: list[int]) -> None:
     """A user edits redactions: new text, reason and updated_at."""
-    conn.executemany("UPDATE redactions SET replacement_text = replacement_text || ' (edited)', "
-                     "updated_at = '2026-03-04 05:06:07' WHERE id = ?", [[i] for i in ids])
+    conn.executemany(
+        "UPDATE redactions SET replacement_text = replacement_text || ' (edited)', "
+        "updated_at = '2026-03-04 05:06:07' WHERE id = ?",
+        [[i] for i in ids],
+    )
 
 
 def delete_rows(conn: sqlite3.Connection, table: str, ids: list[int]) -> None:
@@ -118,10 +138,10 @@ def churn(path: Path, fraction: float = 0.01, seed: int = 1) -> dict[str, int]:
     for file_id in picked[:thirds]:
         reingest(conn, file_id)
         done["reingested"] += 1
-    for n, file_id in enumerate(picked[thirds:2 * thirds]):
+    for n, file_id in enumerate(picked[thirds : 2 * thirds]):
         add_file_like(conn, file_id, f"/sessions/churn-{seed}-{n}.jsonl")
         done["new"] += 1
-    for file_id in picked[2 * thirds:2 * thirds + max(1, thirds // 2)]:
+    for file_id in picked[2 * thirds : 2 * thirds + max(1, thirds // 2)]:
         delete_rows(conn, "files", [file_id])
         done["deleted"] += 1
     if "redactions" in tables:

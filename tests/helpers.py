@@ -18,12 +18,17 @@ from app.core.values import parse_sqlite_timestamp
 from app.sample.generator import generate
 
 
-def sample_db(tmp_path: Path, *, sessions: int = 3, older: bool = False,
-              extra_tables: bool = False, name: str = "session_data.sqlite") -> Path:
+def sample_db(
+    tmp_path: Path,
+    *,
+    sessions: int = 3,
+    older: bool = False,
+    extra_tables: bool = False,
+    name: str = "session_data.sqlite",
+) -> Path:
     """A realistic AI Log Trail file made by the project's generator."""
     path = tmp_path / name
-    generate(path, sessions=sessions, seed=7, with_redactions=not older,
-             extra_tables=extra_tables)
+    generate(path, sessions=sessions, seed=7, with_redactions=not older, extra_tables=extra_tables)
     return path
 
 
@@ -64,8 +69,11 @@ def same_value(sqlite_value: Any, pg_value: Any) -> bool:
     if isinstance(pg_value, str):
         return bool(sqlite_value == pg_value.encode("utf-8"))
     if isinstance(pg_value, Decimal):  # exact: a double's shortest round-trip decimal
-        exact = Decimal(repr(sqlite_value)) if isinstance(sqlite_value, float) else Decimal(
-            sqlite_value)
+        exact = (
+            Decimal(repr(sqlite_value))
+            if isinstance(sqlite_value, float)
+            else Decimal(sqlite_value)
+        )
         return exact == pg_value
     return bool(sqlite_value == pg_value)
 

@@ -15,8 +15,7 @@ from app.core.plan import dry_run
 from tests.helpers import sample_db
 from tests.postgres import TargetDb
 
-ENDLESS = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
-           "SELECT count(*) FROM n")
+ENDLESS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
 
 
 def test_a_running_statement_is_interrupted() -> None:

@@ -116,8 +116,16 @@ def test_switch_compares_content_and_offers_sync(
     with sqlite3.connect(env.parent.parent / "s.sqlite") as conn:
         conn.execute("UPDATE files SET path = 'renamed' WHERE id = 1")
     conn.close()
-    argv = ["switch", "--to", "postgres", "--postgres-dsn", target_db.url_with_password,
-            "--sqlite", "s.sqlite", "--yes"]
+    argv = [
+        "switch",
+        "--to",
+        "postgres",
+        "--postgres-dsn",
+        target_db.url_with_password,
+        "--sqlite",
+        "s.sqlite",
+        "--yes",
+    ]
     before = env.read_bytes()
     status, _, err = cli(capsys, *argv)
     assert status == 3

@@ -84,16 +84,20 @@ def test_rows_only_in_postgres_are_refused(tmp_path: Path, target_db: TargetDb) 
     assert _state(target_db) == before
 
 
-@pytest.mark.parametrize(("case", "status", "message"), [
-    ("missing file", 2, "does not exist"),
-    ("malformed dsn", 2, "DSN is malformed"),
-    ("unreachable", 4, "Cannot reach PostgreSQL"),
-    ("wrong password", 4, "was rejected"),
-    ("bad flag", 2, "unrecognized arguments"),
-    ("never migrated", 3, "migrate it first"),
-])
-def test_bad_input_gets_one_clear_sentence(tmp_path: Path, target_db: TargetDb, case: str,
-                                           status: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "status", "message"),
+    [
+        ("missing file", 2, "does not exist"),
+        ("malformed dsn", 2, "DSN is malformed"),
+        ("unreachable", 4, "Cannot reach PostgreSQL"),
+        ("wrong password", 4, "was rejected"),
+        ("bad flag", 2, "unrecognized arguments"),
+        ("never migrated", 3, "migrate it first"),
+    ],
+)
+def test_bad_input_gets_one_clear_sentence(
+    tmp_path: Path, target_db: TargetDb, case: str, status: int, message: str
+) -> None:
     db = sample_db(tmp_path)
     dsn, password, sqlite = target_db.url, CANARY_PASSWORD, str(db)
     extra = ["--execute"]
@@ -107,8 +111,9 @@ def test_bad_input_gets_one_clear_sentence(tmp_path: Path, target_db: TargetDb, 
         password = "not-the-password"
     elif case == "bad flag":
         extra = ["--repair", "strip-nul"]
-    proc = cli(tmp_path, "sync", "--sqlite", sqlite, "--postgres-dsn", dsn, *extra,
-               password=password)
+    proc = cli(
+        tmp_path, "sync", "--sqlite", sqlite, "--postgres-dsn", dsn, *extra, password=password
+    )
     assert proc.returncode == status, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -122,14 +127,16 @@ def test_defaults_come_from_the_config(tmp_path: Path, target_db: TargetDb) -> N
     (tmp_path / "user").mkdir()
     (tmp_path / "user" / "config.toml").write_text(
         '[ingest]\ndb_path = "reports/session_data.sqlite"\n\n'
-        f'[database]\nbackend = "postgres"\npostgres_dsn = "{target_db.url}"\n')
+        f'[database]\nbackend = "postgres"\npostgres_dsn = "{target_db.url}"\n'
+    )
     proc = cli(tmp_path, "sync", "--execute", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["executed"] is True
 
 
-def _start_sync(tmp_path: Path,
-                target_db: TargetDb) -> tuple[subprocess.Popen[str], dict[str, list[Any]]]:
+def _start_sync(
+    tmp_path: Path, target_db: TargetDb
+) -> tuple[subprocess.Popen[str], dict[str, list[Any]]]:
     """A sync big enough to interrupt while it writes: a 40 MB file, many changed rows."""
     from app.sample.generator import generate
 
@@ -143,12 +150,31 @@ def _start_sync(tmp_path: Path,
     conn.close()
     before = _state(target_db)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env.update(HOME=str(tmp_path), PGPASSWORD=CANARY_PASSWORD,
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    env.update(
+        HOME=str(tmp_path),
+        PGPASSWORD=CANARY_PASSWORD,
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "sync", "--sqlite", str(db), "--postgres-dsn",
-         target_db.url, "--execute", "--batch-size", "20"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "sync",
+            "--sqlite",
+            str(db),
+            "--postgres-dsn",
+            target_db.url,
+            "--execute",
+            "--batch-size",
+            "20",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return proc, before
 
 
@@ -156,9 +182,10 @@ def _wait_for_writes(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     with target_db.server.admin() as admin:
         while time.monotonic() < deadline and proc.poll() is None:
-            row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                                " = 'ailt-migrate' AND query LIKE 'COPY \"ailt_sync_rows\"%%'"
-                                ).fetchone()
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name"
+                " = 'ailt-migrate' AND query LIKE 'COPY \"ailt_sync_rows\"%%'"
+            ).fetchone()
             if row and row[0]:
                 return
             time.sleep(0.01)
@@ -168,8 +195,13 @@ def _wait_for_writes(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
 def _wait_for_disconnect(target_db: TargetDb) -> None:
     deadline = time.monotonic() + 10
     with target_db.server.admin() as admin:  # the server notices the dead client
-        while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                            "'ailt-migrate'").fetchone() != (0,) and time.monotonic() < deadline:
+        while (
+            admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ailt-migrate'"
+            ).fetchone()
+            != (0,)
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
 
 
@@ -201,7 +233,15 @@ def test_sqlite_rows_checked_by_content_not_count(tmp_path: Path, target_db: Tar
     conn.execute("UPDATE prompts SET message = 'changed' WHERE id = 2")
     conn.commit()
     conn.close()
-    proc = cli(tmp_path, "sync", "--sqlite", str(path), "--postgres-dsn", target_db.url,
-               "--execute", "--json")
+    proc = cli(
+        tmp_path,
+        "sync",
+        "--sqlite",
+        str(path),
+        "--postgres-dsn",
+        target_db.url,
+        "--execute",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["changes"] == {"insert": 0, "update": 1, "delete": 0}

@@ -32,14 +32,32 @@ def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:
 def test_prompt_and_progress_on_a_terminal(tmp_path: Path, target_db: TargetDb) -> None:
     db = tmp_path / "big.sqlite"
     from app.sample.generator import generate
+
     generate(db, target_bytes=15_000_000, seed=5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(HOME=str(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     main, child = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "run", "--sqlite", str(db), "--postgres-dsn",
-         target_db.url, "--execute", "--batch-size", "100"],
-        stdin=child, stdout=child, stderr=child, cwd=tmp_path, env=env, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "run",
+            "--sqlite",
+            str(db),
+            "--postgres-dsn",
+            target_db.url,
+            "--execute",
+            "--batch-size",
+            "100",
+        ],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=tmp_path,
+        env=env,
+        start_new_session=True,
+    )
     os.close(child)
     try:
         prompt = _read_until(main, b"Password for")

@@ -13,8 +13,13 @@ SECRET = "s3cr@t pw"
 def test_url_password_is_split_off() -> None:
     t = parse_dsn("postgresql://bob:s3cr%40t%20pw@db.example.com:5433/ailt?sslmode=require")
     assert t.password == SECRET
-    assert t.params == {"user": "bob", "host": "db.example.com", "port": "5433",
-                        "dbname": "ailt", "sslmode": "require"}
+    assert t.params == {
+        "user": "bob",
+        "host": "db.example.com",
+        "port": "5433",
+        "dbname": "ailt",
+        "sslmode": "require",
+    }
     assert "s3cr" not in t.conninfo and "s3cr" not in t.display and "s3cr" not in repr(t)
     assert "password=****" in t.display
     assert t.key == "bob@db.example.com:5433/ailt"
@@ -33,8 +38,9 @@ def test_mask_keeps_the_form() -> None:
     assert "pw9" not in mask_dsn("host=h password=pw9 dbname=d")
 
 
-@pytest.mark.parametrize("bad", ["host=h password=hunter22 bogus", "foo=1 password=hunter22",
-                                 "   "])
+@pytest.mark.parametrize(
+    "bad", ["host=h password=hunter22 bogus", "foo=1 password=hunter22", "   "]
+)
 def test_malformed_dsn_is_bad_input_without_the_password(bad: str) -> None:
     with pytest.raises(BadInput) as err:
         parse_dsn(bad)

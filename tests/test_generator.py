@@ -366,7 +366,11 @@ def test_python_dash_m_app_sample(tmp_path: Path) -> None:
     import sys
 
     out = tmp_path / "m.sqlite"
-    done = subprocess.run([sys.executable, "-m", "app.sample", str(out), "--sessions", "1"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.sample", str(out), "--sessions", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert out.is_file()

@@ -26,8 +26,7 @@ IMPORT_ALL = (
 
 def _leaks(packages: list[str], forbidden: list[str]) -> str:
     code = IMPORT_ALL.format(packages=packages, forbidden=forbidden)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
 

@@ -53,9 +53,12 @@ def test_full_migration_is_exact(tmp_path: Path, target_db: TargetDb) -> None:
     with target_db.connect() as conn:
         for spec in KNOWN_TABLES:
             assert_tables_identical(path, conn, spec.name)
-        types: dict[str, str] = dict(conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = 'token_messages'").fetchall())
+        types: dict[str, str] = dict(
+            conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'token_messages'"
+            ).fetchall()
+        )
         assert types["primary_used_percent"] == "double precision"
 
 
@@ -67,14 +70,21 @@ def test_identity_sequences_are_past_the_highest_id(tmp_path: Path, target_db: T
         conn.execute("INSERT INTO redactions (replacement_text) VALUES ('x')")
         fid = _one(conn, "SELECT max(id) FROM files")
         conn.execute("INSERT INTO sessions (file_id) VALUES (%s)", [fid])
-        pid = _one(conn, "INSERT INTO prompts (file_id, prompt_index) VALUES (%s, 0) RETURNING id",
-                   [fid])
+        pid = _one(
+            conn, "INSERT INTO prompts (file_id, prompt_index) VALUES (%s, 0) RETURNING id", [fid]
+        )
         for spec in KNOWN_TABLES:
-            if spec.name != "redactions" and spec.foreign_keys[:1] and \
-                    spec.foreign_keys[0].parent == "prompts":
+            if (
+                spec.name != "redactions"
+                and spec.foreign_keys[:1]
+                and spec.foreign_keys[0].parent == "prompts"
+            ):
                 conn.execute(f"INSERT INTO {spec.name} (prompt_id) VALUES (%s)", [pid])
-        conn.execute("INSERT INTO events (file_id, timestamp, event_type, category, priority) "
-                     "VALUES (%s, 'now', 'x', 'y', 'z')", [fid])
+        conn.execute(
+            "INSERT INTO events (file_id, timestamp, event_type, category, priority) "
+            "VALUES (%s, 'now', 'x', 'y', 'z')",
+            [fid],
+        )
 
 
 def test_empty_tables_get_usable_sequences(tmp_path: Path, target_db: TargetDb) -> None:
@@ -89,20 +99,34 @@ def test_tricky_text_reals_and_timestamps(tmp_path: Path, target_db: TargetDb) -
     conn = empty_ailt_db(tmp_path)
     conn.execute("INSERT INTO files (path, ingested_at) VALUES ('a', '2025-01-02 03:04:05')")
     conn.execute("INSERT INTO files (path, ingested_at) VALUES ('b', '2025-06-30T23:59:59.25Z')")
-    texts = ["tab\there", "cr\r\nlf", "back\\slash \\N", "", "é ü ß 中文 🙂👍🏽", "\x08\x0c\x0b",
-             "x" * 100_000, "trailing space ", "'quotes\" and ;"]
+    texts = [
+        "tab\there",
+        "cr\r\nlf",
+        "back\\slash \\N",
+        "",
+        "é ü ß 中文 🙂👍🏽",
+        "\x08\x0c\x0b",
+        "x" * 100_000,
+        "trailing space ",
+        "'quotes\" and ;",
+    ]
     for i, text in enumerate(texts):
-        conn.execute("INSERT INTO prompts (file_id, prompt_index, message, raw_json) "
-                     "VALUES (1, ?, ?, NULL)", [i, text])
+        conn.execute(
+            "INSERT INTO prompts (file_id, prompt_index, message, raw_json) VALUES (1, ?, ?, NULL)",
+            [i, text],
+        )
     reals = [0.1, 1 / 3, 37.123456789012, 1e-300, 1.7976931348623157e308, -0.0, 5e-324, 2.0**60]
     for r in reals:
-        conn.execute("INSERT INTO token_messages (prompt_id, primary_used_percent, "
-                     "primary_window_minutes) VALUES (1, ?, ?)", [r, 2**62])
+        conn.execute(
+            "INSERT INTO token_messages (prompt_id, primary_used_percent, "
+            "primary_window_minutes) VALUES (1, ?, ?)",
+            [r, 2**62],
+        )
     conn.commit()
     conn.close()
     path = tmp_path / "tiny.sqlite"
     with target_db.connect() as pg:  # a server whose sessions are not in UTC
-        pg.execute(f'ALTER DATABASE "{target_db.name}" SET timezone TO \'America/New_York\'')
+        pg.execute(f"ALTER DATABASE \"{target_db.name}\" SET timezone TO 'America/New_York'")
     execute(path, _target(target_db))
     with target_db.connect() as pg:
         for table in ("files", "prompts", "token_messages"):
@@ -110,8 +134,9 @@ def test_tricky_text_reals_and_timestamps(tmp_path: Path, target_db: TargetDb) -
         pg.execute("SET TimeZone = 'Asia/Tokyo'")
         epoch = pg.execute("SELECT extract(epoch FROM ingested_at) FROM files ORDER BY id")
         assert [float(r[0]) for r in epoch] == [1735787045.0, 1751327999.25]
-        assert pg.execute("SELECT message IS NULL, message = '' FROM prompts "
-                          "WHERE prompt_index = 3").fetchone() == (False, True)
+        assert pg.execute(
+            "SELECT message IS NULL, message = '' FROM prompts WHERE prompt_index = 3"
+        ).fetchone() == (False, True)
 
 
 def test_older_nine_table_file(tmp_path: Path, target_db: TargetDb) -> None:
@@ -135,7 +160,8 @@ def test_extra_tables_are_translated_and_copied(tmp_path: Path, target_db: Targe
             assert_tables_identical(path, conn, name)
         fks = conn.execute(
             "SELECT confrelid::regclass::text FROM pg_constraint "
-            "WHERE conrelid = 'session_context'::regclass AND contype = 'f'").fetchall()
+            "WHERE conrelid = 'session_context'::regclass AND contype = 'f'"
+        ).fetchall()
         assert fks == [("sessions",)]
         conn.execute("INSERT INTO redaction_rules (name, pattern) VALUES ('new', 'x')")
 
@@ -167,7 +193,8 @@ def _lossy_problems(plan: Plan) -> list[Problem]:
 
 
 def test_real_columns_of_a_precreated_schema_refuse_by_default(
-        tmp_path: Path, target_db: TargetDb) -> None:
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     """AI Log Trail's own schema has 4-byte reals: rounding is listed, and execute refuses."""
     path = sample_db(tmp_path, older=True)
     with target_db.connect() as conn:
@@ -198,10 +225,12 @@ def test_widen_turns_real_into_double_precision(tmp_path: Path, target_db: Targe
     with target_db.connect() as conn:
         assert conn.execute(
             "SELECT data_type FROM information_schema.columns WHERE table_name = "
-            "'token_messages' AND column_name = 'primary_used_percent'").fetchone() == (
-            "double precision",)
-        assert conn.execute("SELECT data_type FROM information_schema.columns WHERE "
-                            "table_name='files' AND column_name='id'").fetchone() == ("integer",)
+            "'token_messages' AND column_name = 'primary_used_percent'"
+        ).fetchone() == ("double precision",)
+        assert conn.execute(
+            "SELECT data_type FROM information_schema.columns WHERE "
+            "table_name='files' AND column_name='id'"
+        ).fetchone() == ("integer",)
         conn.execute("INSERT INTO files (path) VALUES ('/after')")
         for table in ("prompts", "token_messages"):
             assert_tables_identical(path, conn, table)
@@ -219,14 +248,14 @@ def test_accept_lossy_lists_every_changed_value(tmp_path: Path, target_db: Targe
     assert all(p.repaired and p.repaired.startswith("accepted") for p in result.repaired)
 
 
-def test_a_value_changed_on_the_way_fails_verification(
-        tmp_path: Path, target_db: TargetDb) -> None:
+def test_a_value_changed_on_the_way_fails_verification(tmp_path: Path, target_db: TargetDb) -> None:
     """Rounding that nobody declared (a domain rounding on insert) is caught: exit 5."""
     path = sample_db(tmp_path, older=True)
     with target_db.connect() as conn:
         _ailt_own_schema(conn)
-        conn.execute("ALTER TABLE token_messages ALTER COLUMN primary_used_percent "
-                     "TYPE double precision")
+        conn.execute(
+            "ALTER TABLE token_messages ALTER COLUMN primary_used_percent TYPE double precision"
+        )
         conn.execute("""
             CREATE FUNCTION nudge() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN NEW.primary_used_percent := NEW.primary_used_percent + 1e-9; RETURN NEW; END $$;
@@ -239,8 +268,7 @@ def test_a_value_changed_on_the_way_fails_verification(
         assert conn.execute("SELECT count(*) FROM token_messages").fetchone() == (0,)
 
 
-def test_integer_column_beyond_int4_refuses_or_widens(
-        tmp_path: Path, target_db: TargetDb) -> None:
+def test_integer_column_beyond_int4_refuses_or_widens(tmp_path: Path, target_db: TargetDb) -> None:
     conn = empty_ailt_db(tmp_path)
     conn.execute("INSERT INTO files (id, path) VALUES (3000000000, '/big')")
     conn.commit()
@@ -263,8 +291,10 @@ def test_varchar_too_short_is_listed_then_widened(tmp_path: Path, target_db: Tar
     conn.close()
     path = tmp_path / "tiny.sqlite"
     with target_db.connect() as pg:
-        pg.execute("CREATE TABLE files (id BIGINT PRIMARY KEY, path VARCHAR(10) NOT NULL, "
-                   "ingested_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        pg.execute(
+            "CREATE TABLE files (id BIGINT PRIMARY KEY, path VARCHAR(10) NOT NULL, "
+            "ingested_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
     plan = dry_run(path, _target(target_db))
     lossy = _lossy_problems(plan)
     assert [(p.table, p.id, p.column) for p in lossy] == [("files", 1, "path")]
@@ -301,17 +331,21 @@ def _bad_values_db(tmp_path: Path) -> Path:
     conn = empty_ailt_db(tmp_path)
     conn.execute("INSERT INTO files (path) VALUES ('a')")
     conn.execute("INSERT INTO prompts (file_id, prompt_index, message) VALUES (1, 0, 'ok')")
-    conn.execute("INSERT INTO prompts (file_id, prompt_index, message) VALUES (1, 1, ?)",
-                 ["nul\x00inside"])
-    conn.execute("INSERT INTO prompts (file_id, prompt_index, message) VALUES "
-                 "(1, 2, CAST(X'6E6F742075746638FF' AS TEXT))")
+    conn.execute(
+        "INSERT INTO prompts (file_id, prompt_index, message) VALUES (1, 1, ?)", ["nul\x00inside"]
+    )
+    conn.execute(
+        "INSERT INTO prompts (file_id, prompt_index, message) VALUES "
+        "(1, 2, CAST(X'6E6F742075746638FF' AS TEXT))"
+    )
     conn.commit()
     conn.close()
     return tmp_path / "tiny.sqlite"
 
 
 def test_values_postgres_cannot_take_are_listed_and_refused(
-        tmp_path: Path, target_db: TargetDb) -> None:
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     path = _bad_values_db(tmp_path)
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO prompts (file_id, prompt_index) VALUES (1, 'three')")
@@ -320,9 +354,12 @@ def test_values_postgres_cannot_take_are_listed_and_refused(
     conn.close()
     plan = dry_run(path, _target(target_db))
     found = {(p.table, p.id, p.column, p.code) for p in plan.problems}
-    assert found == {("prompts", 2, "message", "nul"), ("prompts", 3, "message", "utf8"),
-                     ("prompts", 4, "prompt_index", "type"),
-                     ("prompts", 5, "prompt_index", "type")}
+    assert found == {
+        ("prompts", 2, "message", "nul"),
+        ("prompts", 3, "message", "utf8"),
+        ("prompts", 4, "prompt_index", "type"),
+        ("prompts", 5, "prompt_index", "type"),
+    }
     with pytest.raises(Refused, match="cannot be migrated"):
         execute(path, _target(target_db))
     with target_db.connect() as pg:
@@ -335,7 +372,9 @@ def test_repairs_fix_and_list_every_changed_value(tmp_path: Path, target_db: Tar
     result = execute(path, _target(target_db), options)
     assert result.checksums_match
     assert {(p.id, p.column, p.code) for p in result.repaired} == {
-        (2, "message", "nul"), (3, "message", "utf8")}
+        (2, "message", "nul"),
+        (3, "message", "utf8"),
+    }
     with target_db.connect() as pg:
         rows = pg.execute("SELECT message FROM prompts ORDER BY id").fetchall()
     assert rows == [("ok",), ("nulinside",), ("not utf8\ufffd",)]
@@ -361,8 +400,13 @@ def test_cancel_mid_copy_leaves_the_target_unchanged(tmp_path: Path, target_db: 
         seen.append(table)
 
     with pytest.raises(Cancelled):
-        execute(path, _target(target_db), Options(batch_size=50), on_progress=progress,
-                is_cancelled=lambda: "prompts" in seen)
+        execute(
+            path,
+            _target(target_db),
+            Options(batch_size=50),
+            on_progress=progress,
+            is_cancelled=lambda: "prompts" in seen,
+        )
     with target_db.connect() as pg:
         assert _tables(pg) == set()
 
@@ -374,8 +418,10 @@ def test_connection_lost_mid_copy(tmp_path: Path, target_db: TargetDb) -> None:
     def progress(table: str, done: int, total: int) -> None:
         if table == "prompts" and not killed:
             with target_db.server.admin() as admin:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE application_name = 'ailt-migrate'")
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'ailt-migrate'"
+                )
             killed.append(True)
 
     with pytest.raises(ConnectFailed, match="lost during the migration") as err:
@@ -441,8 +487,7 @@ def test_ids_of_deleted_rows_are_not_reused(tmp_path: Path, target_db: TargetDb)
         assert pg.execute("INSERT INTO files (path) VALUES ('d') RETURNING id").fetchone() == (4,)
 
 
-def test_execute_finds_nul_and_bad_utf8_while_copying(tmp_path: Path,
-                                                      target_db: TargetDb) -> None:
+def test_execute_finds_nul_and_bad_utf8_while_copying(tmp_path: Path, target_db: TargetDb) -> None:
     """Execute skips the full text scan up front; the copy meets the values and lists them."""
     path = _bad_values_db(tmp_path)
     with pytest.raises(Refused, match="2 value") as err:
@@ -457,8 +502,10 @@ def test_table_without_integer_key_uses_text_copy(tmp_path: Path, target_db: Tar
     conn = empty_ailt_db(tmp_path)
     conn.execute("INSERT INTO files (path) VALUES ('a')")
     conn.execute("CREATE TABLE tags (name TEXT PRIMARY KEY, weight REAL, note, seen DATETIME)")
-    conn.executemany("INSERT INTO tags VALUES (?, ?, ?, ?)", [
-        ("b\tx", 0.1, None, "2025-01-01"), ("a", 1e300, 42, None), ("c", None, "n\\o", "x")])
+    conn.executemany(
+        "INSERT INTO tags VALUES (?, ?, ?, ?)",
+        [("b\tx", 0.1, None, "2025-01-01"), ("a", 1e300, 42, None), ("c", None, "n\\o", "x")],
+    )
     conn.commit()
     conn.close()
     path = tmp_path / "tiny.sqlite"
@@ -466,19 +513,25 @@ def test_table_without_integer_key_uses_text_copy(tmp_path: Path, target_db: Tar
     assert {c.table: c.ok for c in result.checks}["tags"]
     with target_db.connect() as pg:
         rows = pg.execute("SELECT name, weight, note, seen FROM tags ORDER BY name").fetchall()
-        assert rows == [("a", 1e300, "42", None), ("b\tx", 0.1, None, "2025-01-01"),
-                        ("c", None, "n\\o", "x")]
-        pk = pg.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'tags'::regclass "
-                        "AND contype = 'p'").fetchone()
+        assert rows == [
+            ("a", 1e300, "42", None),
+            ("b\tx", 0.1, None, "2025-01-01"),
+            ("c", None, "n\\o", "x"),
+        ]
+        pk = pg.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'tags'::regclass AND contype = 'p'"
+        ).fetchone()
         assert pk == (1,)
 
 
 def test_existing_json_column_is_a_mismatch(tmp_path: Path, target_db: TargetDb) -> None:
     path = sample_db(tmp_path)
     with target_db.connect() as conn:
-        conn.execute("CREATE TABLE sessions (id BIGINT PRIMARY KEY, file_id BIGINT, "
-                     "session_id TEXT, session_timestamp TEXT, cwd TEXT, approval_policy TEXT, "
-                     "sandbox_mode TEXT, network_access TEXT, raw_json JSONB)")
+        conn.execute(
+            "CREATE TABLE sessions (id BIGINT PRIMARY KEY, file_id BIGINT, "
+            "session_id TEXT, session_timestamp TEXT, cwd TEXT, approval_policy TEXT, "
+            "sandbox_mode TEXT, network_access TEXT, raw_json JSONB)"
+        )
     plan = dry_run(path, _target(target_db))
     sessions = next(t for t in plan.tables if t.name == "sessions")
     assert sessions.status == "problem"
@@ -490,57 +543,72 @@ def test_mixed_value_types_in_a_translated_table(tmp_path: Path, target_db: Targ
     conn = empty_ailt_db(tmp_path)
     conn.execute("INSERT INTO files (path) VALUES ('a')")
     conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, v, n NUMERIC, b BLOB)")
-    conn.executemany("INSERT INTO notes (v, n, b) VALUES (?, ?, ?)", [
-        (7, 1, b"\x00\xff"), ("seven ✓", 2.5, None), (0.25, None, b""), (None, 3, b"x")])
+    conn.executemany(
+        "INSERT INTO notes (v, n, b) VALUES (?, ?, ?)",
+        [(7, 1, b"\x00\xff"), ("seven ✓", 2.5, None), (0.25, None, b""), (None, 3, b"x")],
+    )
     conn.commit()
     conn.close()
     result = execute(tmp_path / "tiny.sqlite", _target(target_db))
     assert result.checksums_match
     with target_db.connect() as pg:
-        types: dict[str, str] = dict(pg.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = 'notes'").fetchall())
+        types: dict[str, str] = dict(
+            pg.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'notes'"
+            ).fetchall()
+        )
         rows = pg.execute("SELECT v, n, b FROM notes ORDER BY id").fetchall()
     assert types == {"id": "bigint", "v": "text", "n": "double precision", "b": "bytea"}
-    assert rows == [("7", 1.0, b"\x00\xff"), ("seven ✓", 2.5, None), ("0.25", None, b""),
-                    (None, 3.0, b"x")]
+    assert rows == [
+        ("7", 1.0, b"\x00\xff"),
+        ("seven ✓", 2.5, None),
+        ("0.25", None, b""),
+        (None, 3.0, b"x"),
+    ]
 
 
-def test_large_values_use_lz4_where_the_server_has_it(tmp_path: Path,
-                                                       target_db: TargetDb) -> None:
+def test_large_values_use_lz4_where_the_server_has_it(tmp_path: Path, target_db: TargetDb) -> None:
     with target_db.connect() as conn:
-        row = conn.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
-                           "WHERE name = 'default_toast_compression'").fetchone()
+        row = conn.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).fetchone()
     if not (row and row[0]):
         pytest.skip("this PostgreSQL was built without lz4 (pglz is kept)")
     path = sample_db(tmp_path, sessions=6)
     execute(path, _target(target_db))
     with target_db.connect() as conn:
-        methods = {r[0] for r in conn.execute(
-            "SELECT pg_column_compression(output) FROM function_calls "
-            "WHERE pg_column_compression(output) IS NOT NULL")}
+        methods = {
+            r[0]
+            for r in conn.execute(
+                "SELECT pg_column_compression(output) FROM function_calls "
+                "WHERE pg_column_compression(output) IS NOT NULL"
+            )
+        }
         assert methods == {"lz4"}
         assert_tables_identical(path, conn, "function_calls")
         conn.execute("INSERT INTO files (path) VALUES ('/after')")  # the server default again
 
 
 def test_numeric_with_fewer_digits_is_listed_and_each_choice_holds(
-        tmp_path: Path, target_db: TargetDb) -> None:
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     """numeric(5,2) rounds silently in PostgreSQL: the dry run lists it, execute refuses, and
     widen or accept both end in a verified copy."""
     conn = empty_ailt_db(tmp_path)
     conn.execute("INSERT INTO files (id, path) VALUES (1, '/f')")
     conn.execute("INSERT INTO prompts (id, file_id, prompt_index) VALUES (1, 1, 0)")
     for i, v in enumerate([1.5, 33.333333333333336, 2.0, 7], start=1):
-        conn.execute("INSERT INTO token_messages (id, prompt_id, primary_used_percent) "
-                     "VALUES (?, 1, ?)", [i, v])
+        conn.execute(
+            "INSERT INTO token_messages (id, prompt_id, primary_used_percent) VALUES (?, 1, ?)",
+            [i, v],
+        )
     conn.commit()
     conn.close()
     path = tmp_path / "tiny.sqlite"
     with target_db.connect() as pg:
         _ailt_own_schema(pg)
-        pg.execute("ALTER TABLE token_messages ALTER COLUMN primary_used_percent "
-                   "TYPE numeric(5,2)")
+        pg.execute("ALTER TABLE token_messages ALTER COLUMN primary_used_percent TYPE numeric(5,2)")
     plan = dry_run(path, _target(target_db))
     lossy = _lossy_problems(plan)
     assert [(p.id, p.column) for p in lossy] == [(2, "primary_used_percent")]
@@ -550,9 +618,10 @@ def test_numeric_with_fewer_digits_is_listed_and_each_choice_holds(
     accepted = execute(path, _target(target_db), Options(repairs=frozenset({ACCEPT_LOSSY})))
     assert accepted.committed and [p.id for p in accepted.repaired] == [2]
     with target_db.connect() as pg:
-        assert [r[0] for r in pg.execute(
-            "SELECT primary_used_percent::text FROM token_messages ORDER BY id")] == [
-            "1.50", "33.33", "2.00", "7.00"]
+        assert [
+            r[0]
+            for r in pg.execute("SELECT primary_used_percent::text FROM token_messages ORDER BY id")
+        ] == ["1.50", "33.33", "2.00", "7.00"]
         for table in ("token_messages", "prompts", "files"):
             pg.execute(f"TRUNCATE {table} CASCADE")
     widened = execute(path, _target(target_db), Options(repairs=frozenset({WIDEN})))

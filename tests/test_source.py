@@ -92,8 +92,9 @@ def test_uncommitted_writer_transaction_does_not_block_reading(tmp_path: Path) -
     writer.close()
 
 
-def test_exclusively_locked_file_gives_a_clear_message(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exclusively_locked_file_gives_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = sample_db(tmp_path)
     monkeypatch.setattr("app.core.source.BUSY_TIMEOUT_MS", 200)
     writer = sqlite3.connect(path, isolation_level=None)

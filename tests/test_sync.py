@@ -28,8 +28,9 @@ def _target(db: TargetDb) -> Target:
 
 
 def _tables(conn: psycopg.Connection) -> list[str]:
-    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                        "ORDER BY 1").fetchall()
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -38,7 +39,8 @@ def _state(db: TargetDb) -> dict[str, list[tuple[Any, ...]]]:
     with db.connect() as conn:
         state = {t: postgres_rows(conn, t) for t in _tables(conn)}
         state["sequences"] = conn.execute(
-            "SELECT sequencename, last_value FROM pg_sequences ORDER BY 1").fetchall()
+            "SELECT sequencename, last_value FROM pg_sequences ORDER BY 1"
+        ).fetchall()
     return state
 
 
@@ -80,8 +82,7 @@ def _edit_redactions(c: sqlite3.Connection) -> None:
 
 
 def _delete_redaction(c: sqlite3.Connection) -> None:
-    ingest.delete_rows(c, "redactions", [r[0] for r in c.execute(
-        "SELECT max(id) FROM redactions")])
+    ingest.delete_rows(c, "redactions", [r[0] for r in c.execute("SELECT max(id) FROM redactions")])
 
 
 def _delete_file(c: sqlite3.Connection) -> None:
@@ -93,9 +94,13 @@ def _delete_events(c: sqlite3.Connection) -> None:
 
 
 CHANGES: dict[str, Change] = {
-    "new file": _new_file, "re-ingest": _reingest, "ingested_at": _ingested_at,
-    "edit redactions": _edit_redactions, "delete redaction": _delete_redaction,
-    "delete file": _delete_file, "delete events": _delete_events,
+    "new file": _new_file,
+    "re-ingest": _reingest,
+    "ingested_at": _ingested_at,
+    "edit redactions": _edit_redactions,
+    "delete redaction": _delete_redaction,
+    "delete file": _delete_file,
+    "delete events": _delete_events,
 }
 
 
@@ -115,8 +120,11 @@ def test_each_kind_of_change(tmp_path: Path, target_db: TargetDb, kind: str) -> 
 
 def test_all_changes_together_with_exact_counts(tmp_path: Path, target_db: TargetDb) -> None:
     path = _migrated(tmp_path, target_db)
-    before = sqlite3.connect(path).execute("SELECT count(*) FROM prompts WHERE file_id IN (3, 4)"
-                                           ).fetchone()[0]
+    before = (
+        sqlite3.connect(path)
+        .execute("SELECT count(*) FROM prompts WHERE file_id IN (3, 4)")
+        .fetchone()[0]
+    )
     _change(path, *CHANGES.values())
     plan = plan_sync(path, _target(target_db))
     files = plan.changes["files"].counts
@@ -129,8 +137,9 @@ def test_all_changes_together_with_exact_counts(tmp_path: Path, target_db: Targe
     assert result.sync.totals == plan.totals  # cascaded children counted as the dry run does
     _assert_identical(path, target_db)
     with target_db.connect() as conn:  # the cascades' helper indexes lived only in the sync
-        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE "
-                            "'ailt_sync%%'").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ailt_sync%%'"
+        ).fetchone() == (0,)
 
 
 def test_nothing_to_do_writes_nothing(tmp_path: Path, target_db: TargetDb) -> None:
@@ -144,33 +153,42 @@ def test_nothing_to_do_writes_nothing(tmp_path: Path, target_db: TargetDb) -> No
     assert _state(target_db) == before
 
 
-def test_new_rows_get_ids_past_sqlite_high_water_mark(tmp_path: Path,
-                                                      target_db: TargetDb) -> None:
+def test_new_rows_get_ids_past_sqlite_high_water_mark(tmp_path: Path, target_db: TargetDb) -> None:
     path = _migrated(tmp_path, target_db)
-    _change(path, _new_file, lambda c: c.execute("DELETE FROM files WHERE id = "
-                                                  "(SELECT max(id) FROM files)"))
+    _change(
+        path,
+        _new_file,
+        lambda c: c.execute("DELETE FROM files WHERE id = (SELECT max(id) FROM files)"),
+    )
     execute_sync(path, _target(target_db))
-    seq = sqlite3.connect(path).execute(
-        "SELECT seq FROM sqlite_sequence WHERE name = 'files'").fetchone()[0]
+    seq = (
+        sqlite3.connect(path)
+        .execute("SELECT seq FROM sqlite_sequence WHERE name = 'files'")
+        .fetchone()[0]
+    )
     with target_db.connect() as conn:
         new = conn.execute("INSERT INTO files (path) VALUES ('/pg') RETURNING id").fetchone()
     assert new == (seq + 1,)
 
 
 def test_rows_written_in_postgres_after_the_switch_are_never_deleted(
-        tmp_path: Path, target_db: TargetDb) -> None:
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     path = _migrated(tmp_path, target_db)
     with target_db.connect() as conn:
-        row = conn.execute("INSERT INTO files (path) VALUES ('/written/in/pg') RETURNING id"
-                           ).fetchone()
+        row = conn.execute(
+            "INSERT INTO files (path) VALUES ('/written/in/pg') RETURNING id"
+        ).fetchone()
     assert row is not None
     new_id = row[0]
     _change(path, _edit_redactions)
     before = _state(target_db)
     plan = plan_sync(path, _target(target_db))
     assert plan.changes["files"].target_only == [new_id]
-    assert any("files holds 1 row(s) written in PostgreSQL after the switch" in r
-               and f"id {new_id}" in r for r in plan.refusals)
+    assert any(
+        "files holds 1 row(s) written in PostgreSQL after the switch" in r and f"id {new_id}" in r
+        for r in plan.refusals
+    )
     assert {t.name: t.status for t in plan.plan.tables}["files"] == "problem"
     with pytest.raises(Refused, match=rf"files .*id {new_id}.*never deletes or overwrites"):
         execute_sync(path, _target(target_db))
@@ -178,28 +196,32 @@ def test_rows_written_in_postgres_after_the_switch_are_never_deleted(
 
 
 def test_rows_deleted_in_sqlite_are_deleted_below_the_high_water_mark(
-        tmp_path: Path, target_db: TargetDb) -> None:
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     path = _migrated(tmp_path, target_db)
-    _change(path, lambda c: c.execute("DELETE FROM events WHERE id = (SELECT max(id) "
-                                      "FROM events)"))
+    _change(path, lambda c: c.execute("DELETE FROM events WHERE id = (SELECT max(id) FROM events)"))
     plan = plan_sync(path, _target(target_db))
     assert plan.changes["events"].counts == {"insert": 0, "update": 0, "delete": 1}
     assert execute_sync(path, _target(target_db)).committed
     _assert_identical(path, target_db)
 
 
-def test_child_moved_to_another_parent_survives_the_cascade(tmp_path: Path,
-                                                           target_db: TargetDb) -> None:
+def test_child_moved_to_another_parent_survives_the_cascade(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     """Deleting a prompt in PostgreSQL cascades to a token message SQLite moved elsewhere."""
     path = _migrated(tmp_path, target_db)
     conn = sqlite3.connect(path)
-    rid, pid = conn.execute("SELECT id, prompt_id FROM token_messages ORDER BY id LIMIT 1"
-                            ).fetchone()
+    rid, pid = conn.execute(
+        "SELECT id, prompt_id FROM token_messages ORDER BY id LIMIT 1"
+    ).fetchone()
     other = conn.execute("SELECT min(id) FROM prompts WHERE id <> ?", [pid]).fetchone()[0]
     conn.close()
-    _change(path, lambda c: c.execute("UPDATE token_messages SET prompt_id = ? WHERE id = ?",
-                                      [other, rid]),
-            lambda c: c.execute("DELETE FROM prompts WHERE id = ?", [pid]))
+    _change(
+        path,
+        lambda c: c.execute("UPDATE token_messages SET prompt_id = ? WHERE id = ?", [other, rid]),
+        lambda c: c.execute("DELETE FROM prompts WHERE id = ?", [pid]),
+    )
     assert rid in plan_sync(path, _target(target_db)).changes["token_messages"].updates
     assert execute_sync(path, _target(target_db)).committed
     _assert_identical(path, target_db)
@@ -214,8 +236,10 @@ def test_target_created_by_ai_log_trail_itself(tmp_path: Path, target_db: Target
     assert execute(path, _target(target_db), lossy).committed
     _change(path, _new_file, _reingest, _ingested_at, _delete_file)
     lite = sqlite3.connect(path)
-    lite.execute("UPDATE token_messages SET primary_used_percent = 12.3456789012 "
-                 "WHERE id = (SELECT min(id) FROM token_messages)")
+    lite.execute(
+        "UPDATE token_messages SET primary_used_percent = 12.3456789012 "
+        "WHERE id = (SELECT min(id) FROM token_messages)"
+    )
     lite.commit()
     lite.close()
     plan = plan_sync(path, _target(target_db))
@@ -225,8 +249,10 @@ def test_target_created_by_ai_log_trail_itself(tmp_path: Path, target_db: Target
     with target_db.connect() as pg:
         assert_tables_identical(path, pg, "prompts")
         assert_tables_identical(path, pg, "events")
-        real = pg.execute("SELECT data_type FROM information_schema.columns WHERE table_name = "
-                          "'token_messages' AND column_name = 'primary_used_percent'").fetchone()
+        real = pg.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = "
+            "'token_messages' AND column_name = 'primary_used_percent'"
+        ).fetchone()
         assert real == ("real",)
     assert plan_sync(path, _target(target_db)).up_to_date
 
@@ -247,8 +273,9 @@ def test_empty_target_is_sent_to_run(tmp_path: Path, target_db: TargetDb) -> Non
         execute_sync(path, _target(target_db))
 
 
-def test_table_without_integer_key_is_replaced_as_a_whole(tmp_path: Path,
-                                                         target_db: TargetDb) -> None:
+def test_table_without_integer_key_is_replaced_as_a_whole(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     conn = empty_ailt_db(tmp_path)
     conn.execute("INSERT INTO files (path) VALUES ('a')")
     conn.execute("CREATE TABLE tags (name TEXT PRIMARY KEY, weight REAL)")
@@ -269,15 +296,18 @@ def test_table_without_integer_key_is_replaced_as_a_whole(tmp_path: Path,
     assert rows == [("a", 0.1), ("b", 2.5), ("c\tx", 1e300)]
 
 
-def test_cancel_mid_sync_leaves_the_target_as_it_was(tmp_path: Path,
-                                                     target_db: TargetDb) -> None:
+def test_cancel_mid_sync_leaves_the_target_as_it_was(tmp_path: Path, target_db: TargetDb) -> None:
     path = _migrated(tmp_path, target_db)
     _change(path, *CHANGES.values())
     before = _state(target_db)
     phases: list[str] = []
     with pytest.raises(Cancelled):
-        execute_sync(path, _target(target_db), on_phase=phases.append,
-                     is_cancelled=lambda: any(p.startswith("Verifying") for p in phases))
+        execute_sync(
+            path,
+            _target(target_db),
+            on_phase=phases.append,
+            is_cancelled=lambda: any(p.startswith("Verifying") for p in phases),
+        )
     assert _state(target_db) == before
 
 
@@ -290,8 +320,10 @@ def test_dropped_connection_mid_sync(tmp_path: Path, target_db: TargetDb) -> Non
     def phase(text: str) -> None:
         if text.startswith("Writing prompts") and not killed:
             with target_db.server.admin() as admin:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE application_name = 'ailt-migrate'")
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'ailt-migrate'"
+                )
             killed.append(True)
 
     with pytest.raises(ConnectFailed, match="lost during the sync") as err:
@@ -317,16 +349,18 @@ def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -
 
 def test_value_postgres_refuses_is_named(tmp_path: Path, target_db: TargetDb) -> None:
     path = _migrated(tmp_path, target_db, sessions=3)
-    _change(path, lambda c: c.execute("UPDATE prompts SET message = ? WHERE id = 1",
-                                      ["nul\x00inside"]))
+    _change(
+        path, lambda c: c.execute("UPDATE prompts SET message = ? WHERE id = 1", ["nul\x00inside"])
+    )
     before = _state(target_db)
     with pytest.raises(Refused, match="prompts id 1 column message"):
         execute_sync(path, _target(target_db))
     assert _state(target_db) == before
 
 
-def test_same_new_id_on_both_sides_after_a_sync_is_refused(tmp_path: Path,
-                                                          target_db: TargetDb) -> None:
+def test_same_new_id_on_both_sides_after_a_sync_is_refused(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     """After a sync, AI Log Trail writes id N+1 in PostgreSQL while its ingest writes another
     id N+1 in SQLite: sync must not overwrite PostgreSQL's row."""
     path = _migrated(tmp_path, target_db)
@@ -346,23 +380,31 @@ def test_same_new_id_on_both_sides_after_a_sync_is_refused(tmp_path: Path,
     assert _state(target_db) == before
 
 
-def test_foreign_keys_without_cascade_apply_children_first(tmp_path: Path,
-                                                          target_db: TargetDb) -> None:
+def test_foreign_keys_without_cascade_apply_children_first(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     """A key that does not cascade: everything is applied children first, then verified."""
     path = sample_db(tmp_path)
     lite = sqlite3.connect(path)
-    lite.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, file_id INTEGER REFERENCES "
-                 "files(id), body TEXT)")
+    lite.execute(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, file_id INTEGER REFERENCES "
+        "files(id), body TEXT)"
+    )
     lite.executemany("INSERT INTO notes (file_id, body) VALUES (?, ?)", [(1, "a"), (2, "b")])
     lite.commit()
     lite.close()
     assert execute(path, _target(target_db)).committed
-    _change(path, lambda c: c.execute("DELETE FROM notes WHERE file_id = 2"),
-            lambda c: c.execute("DELETE FROM files WHERE id = 2"),
-            lambda c: c.execute("UPDATE notes SET body = 'changed' WHERE id = 1"))
+    _change(
+        path,
+        lambda c: c.execute("DELETE FROM notes WHERE file_id = 2"),
+        lambda c: c.execute("DELETE FROM files WHERE id = 2"),
+        lambda c: c.execute("UPDATE notes SET body = 'changed' WHERE id = 1"),
+    )
     with target_db.connect() as conn:
-        rule = conn.execute("SELECT confdeltype FROM pg_constraint WHERE conrelid = "
-                            "'notes'::regclass AND contype = 'f'").fetchone()
+        rule = conn.execute(
+            "SELECT confdeltype FROM pg_constraint WHERE conrelid = "
+            "'notes'::regclass AND contype = 'f'"
+        ).fetchone()
     assert rule == ("a",)  # NO ACTION: deleting the file first would fail
     phases: list[str] = []
     assert execute_sync(path, _target(target_db), on_phase=phases.append).committed

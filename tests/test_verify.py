@@ -11,8 +11,9 @@ from tests.helpers import sample_db
 from tests.postgres import TargetDb
 
 
-def test_physical_order_shortcut_falls_back_to_id_order(tmp_path: Path,
-                                                         target_db: TargetDb) -> None:
+def test_physical_order_shortcut_falls_back_to_id_order(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     path = sample_db(tmp_path)
     target = parse_dsn(target_db.conninfo).with_password(target_db.password)
     execute(path, target)

@@ -27,11 +27,29 @@ import pytest
 from tests import wild_files as wf
 from tests.postgres import CANARY_PASSWORD, TargetDb
 
-KINDS = {"table", "column", "generated column", "primary key", "unique", "index", "check",
-         "default", "foreign key", "collation", "view", "trigger", "virtual table",
-         "shadow table", "internal table"}
-AS_IS, TRANSLATED, NOT_MIGRATED, REFUSED = ("migrated as it is", "translated", "not migrated",
-                                            "refused")
+KINDS = {
+    "table",
+    "column",
+    "generated column",
+    "primary key",
+    "unique",
+    "index",
+    "check",
+    "default",
+    "foreign key",
+    "collation",
+    "view",
+    "trigger",
+    "virtual table",
+    "shadow table",
+    "internal table",
+}
+AS_IS, TRANSLATED, NOT_MIGRATED, REFUSED = (
+    "migrated as it is",
+    "translated",
+    "not migrated",
+    "refused",
+)
 VERDICTS = {AS_IS, TRANSLATED, NOT_MIGRATED, REFUSED}
 MIGRATED = {AS_IS, TRANSLATED}
 TABLE_KINDS = {"table", "virtual table", "shadow table", "internal table"}
@@ -41,8 +59,10 @@ TABLE_KINDS = {"table", "virtual table", "shadow table", "internal table"}
 # Running the CLI
 # --------------------------------------------------------------------------------------------
 
-def _env(tmp_path: Path, env_extra: dict[str, str] | None,
-         password: str | None) -> tuple[Path, dict[str, str]]:
+
+def _env(
+    tmp_path: Path, env_extra: dict[str, str] | None, password: str | None
+) -> tuple[Path, dict[str, str]]:
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -53,16 +73,30 @@ def _env(tmp_path: Path, env_extra: dict[str, str] | None,
     return home, env
 
 
-def cli_together(tmp_path: Path, *commands: list[str], env_extra: dict[str, str] | None = None,
-                 password: str | None = CANARY_PASSWORD
-                 ) -> list[subprocess.CompletedProcess[str]]:
+def cli_together(
+    tmp_path: Path,
+    *commands: list[str],
+    env_extra: dict[str, str] | None = None,
+    password: str | None = CANARY_PASSWORD,
+) -> list[subprocess.CompletedProcess[str]]:
     """Several ``python -m app`` processes at once (read-only runs only), as a user runs them:
     the password only in the environment, never in argv; no traceback, no password in output."""
     home, env = _env(tmp_path, env_extra, password)
-    running = [(args, subprocess.Popen([sys.executable, "-m", "app", *args],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       text=True, cwd=home, env=env, stdin=subprocess.DEVNULL))
-               for args in commands]
+    running = [
+        (
+            args,
+            subprocess.Popen(
+                [sys.executable, "-m", "app", *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            ),
+        )
+        for args in commands
+    ]
     done = []
     for args, proc in running:
         out, err = proc.communicate(timeout=120)
@@ -74,8 +108,12 @@ def cli_together(tmp_path: Path, *commands: list[str], env_extra: dict[str, str]
     return done
 
 
-def cli(tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None,
-        password: str | None = CANARY_PASSWORD) -> subprocess.CompletedProcess[str]:
+def cli(
+    tmp_path: Path,
+    *args: str,
+    env_extra: dict[str, str] | None = None,
+    password: str | None = CANARY_PASSWORD,
+) -> subprocess.CompletedProcess[str]:
     """One ``python -m app`` process."""
     return cli_together(tmp_path, list(args), env_extra=env_extra, password=password)[0]
 
@@ -88,8 +126,10 @@ def _parse(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     try:
         data = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        pytest.fail(f"--json printed no JSON (status {proc.returncode}): "
-                    f"{proc.stdout[:500]!r} {proc.stderr[:500]!r}")
+        pytest.fail(
+            f"--json printed no JSON (status {proc.returncode}): "
+            f"{proc.stdout[:500]!r} {proc.stderr[:500]!r}"
+        )
     assert isinstance(data, dict)
     return data
 
@@ -110,23 +150,41 @@ class Dry:
 _DRY_RUNS: dict[str, Dry] = {}
 
 
-def dry(tmp_path: Path, db: Path, target_db: TargetDb, *extra: str,
-        env_extra: dict[str, str] | None = None) -> Dry:
+def dry(
+    tmp_path: Path,
+    db: Path,
+    target_db: TargetDb,
+    *extra: str,
+    env_extra: dict[str, str] | None = None,
+) -> Dry:
     """The dry run with --json and as text; both must agree on the status."""
-    as_json, as_text = cli_together(tmp_path, run_args(db, target_db, "--json", *extra),
-                                    run_args(db, target_db, *extra), env_extra=env_extra)
-    assert as_json.returncode in (0, 2, 3), (
-        f"dry run exited {as_json.returncode}: {as_json.stderr}")
+    as_json, as_text = cli_together(
+        tmp_path,
+        run_args(db, target_db, "--json", *extra),
+        run_args(db, target_db, *extra),
+        env_extra=env_extra,
+    )
+    assert as_json.returncode in (0, 2, 3), f"dry run exited {as_json.returncode}: {as_json.stderr}"
     assert as_text.returncode == as_json.returncode, "the text and JSON dry runs disagree"
-    result = Dry(as_json.returncode, _parse(as_json), as_json.stderr,
-                 as_text.stdout + "\n" + as_text.stderr, db)
+    result = Dry(
+        as_json.returncode,
+        _parse(as_json),
+        as_json.stderr,
+        as_text.stdout + "\n" + as_text.stderr,
+        db,
+    )
     if not extra and not env_extra:
         _DRY_RUNS[db.name] = result
     return result
 
 
-def dry_json(tmp_path: Path, db: Path, target_db: TargetDb, *extra: str,
-             env_extra: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
+def dry_json(
+    tmp_path: Path,
+    db: Path,
+    target_db: TargetDb,
+    *extra: str,
+    env_extra: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any], str]:
     """The dry run with --json: (status, data, stderr)."""
     proc = cli(tmp_path, *run_args(db, target_db, "--json", *extra), env_extra=env_extra)
     assert proc.returncode in (0, 2, 3), f"dry run exited {proc.returncode}: {proc.stderr}"
@@ -154,7 +212,8 @@ def dry_then_execute(tmp_path: Path, db: Path, target_db: TargetDb, *extra: str)
         assert wf.pg_tables(pg) == set(), "the dry run wrote to the target"
     proc = cli(tmp_path, *run_args(db, target_db, "--execute", "--json", *extra))
     assert proc.returncode == d.status, (
-        f"dry run said {d.status}, execute exited {proc.returncode}: {proc.stderr}")
+        f"dry run said {d.status}, execute exited {proc.returncode}: {proc.stderr}"
+    )
     executed = json.loads(proc.stdout) if proc.stdout.strip() else {}
     with target_db.connect() as pg:
         tables = wf.pg_tables(pg)
@@ -169,6 +228,7 @@ def dry_then_execute(tmp_path: Path, db: Path, target_db: TargetDb, *extra: str)
 # --------------------------------------------------------------------------------------------
 # Reading "objects"
 # --------------------------------------------------------------------------------------------
+
 
 def objects(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The dry run's ``objects``, each checked against the contract's shape."""
@@ -188,8 +248,14 @@ def objects(data: dict[str, Any]) -> list[dict[str, Any]]:
     return objs
 
 
-def find(data: dict[str, Any], kind: str | set[str], *, name: str | None = None,
-         has: tuple[str, ...] = (), table: str | None = None) -> list[dict[str, Any]]:
+def find(
+    data: dict[str, Any],
+    kind: str | set[str],
+    *,
+    name: str | None = None,
+    has: tuple[str, ...] = (),
+    table: str | None = None,
+) -> list[dict[str, Any]]:
     """Objects of a kind whose name is ``name`` (or contains every string in ``has``)."""
     kinds = {kind} if isinstance(kind, str) else kind
     found = []
@@ -200,8 +266,11 @@ def find(data: dict[str, Any], kind: str | set[str], *, name: str | None = None,
             continue
         if any(h not in o["name"] for h in has):
             continue
-        if table is not None and o["table"] != table and not (
-                o["table"] is None and o["name"].startswith(table)):
+        if (
+            table is not None
+            and o["table"] != table
+            and not (o["table"] is None and o["name"].startswith(table))
+        ):
             continue
         found.append(o)
     return found
@@ -209,13 +278,16 @@ def find(data: dict[str, Any], kind: str | set[str], *, name: str | None = None,
 
 def one(data: dict[str, Any], kind: str | set[str], **kw: Any) -> dict[str, Any]:
     found = find(data, kind, **kw)
-    assert found, (f"no {kind} object matching {kw} in objects: "
-                   f"{[(o['kind'], o['name'], o['verdict']) for o in objects(data)]}")
+    assert found, (
+        f"no {kind} object matching {kw} in objects: "
+        f"{[(o['kind'], o['name'], o['verdict']) for o in objects(data)]}"
+    )
     return found[0]
 
 
-def expect(data: dict[str, Any], kind: str | set[str], verdicts: str | set[str],
-           **kw: Any) -> dict[str, Any]:
+def expect(
+    data: dict[str, Any], kind: str | set[str], verdicts: str | set[str], **kw: Any
+) -> dict[str, Any]:
     """The object's verdict is one of ``verdicts`` (the object is shown when it is not)."""
     o = one(data, kind, **kw)
     allowed = {verdicts} if isinstance(verdicts, str) else verdicts
@@ -232,12 +304,16 @@ def text_line(text: str, kind: str, name: str, verdict: str) -> str:
     raise AssertionError(f"no line starting with {head!r} in the text dry run:\n{text}")
 
 
-def mentions(data: dict[str, Any], stderr: str, table: str, column: str | None = None,
-             row: int | None = None) -> bool:
+def mentions(
+    data: dict[str, Any], stderr: str, table: str, column: str | None = None, row: int | None = None
+) -> bool:
     """Whether a refusal names the table (and column, row) in a problem or a refused object."""
     for p in data.get("problems", []):
-        if p.get("table") == table and (column is None or p.get("column") == column) and (
-                row is None or p.get("id") == row):
+        if (
+            p.get("table") == table
+            and (column is None or p.get("column") == column)
+            and (row is None or p.get("id") == row)
+        ):
             return True
     for o in data.get("objects", []) or []:
         if o.get("verdict") == REFUSED and table in (o.get("name") or "") + (o.get("table") or ""):
@@ -292,8 +368,9 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
 }
 
 
-def _schema_of(path: Path) -> tuple[list[tuple[str, str, str, str | None]],
-                                     dict[str, list[tuple[str, int]]]]:
+def _schema_of(
+    path: Path,
+) -> tuple[list[tuple[str, str, str, str | None]], dict[str, list[tuple[str, int]]]]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         entries = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
@@ -316,8 +393,9 @@ def _constraints_of(path: Path) -> dict[str, dict[str, Any]]:
             indexes = conn.execute(f"PRAGMA index_list({wf.quote_ident(table)})").fetchall()
             fk_list = conn.execute(f"PRAGMA foreign_key_list({wf.quote_ident(table)})")
             fk_ids = {r[0] for r in fk_list}
-            create = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
-                                  "AND name = ?", [table]).fetchone()[0]
+            create = conn.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+            ).fetchone()[0]
             out[table] = {
                 "defaults": [r[1] for r in info if r[4] is not None],
                 "primary_key": any(r[5] for r in info),
@@ -356,6 +434,7 @@ def test_the_comparison_is_exact() -> None:
 # One test per kind of file (contract 3)
 # --------------------------------------------------------------------------------------------
 
+
 def test_without_rowid_table_arrives(tmp_path: Path, target_db: TargetDb) -> None:
     db = wf.without_rowid(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
@@ -365,8 +444,9 @@ def test_without_rowid_table_arrives(tmp_path: Path, target_db: TargetDb) -> Non
         assert wf.assert_same_content(db, pg)["kv_store"] == 3
 
 
-def test_fts5_table_and_its_shadows_are_named_not_migrated(tmp_path: Path,
-                                                            target_db: TargetDb) -> None:
+def test_fts5_table_and_its_shadows_are_named_not_migrated(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.fts5(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 0, runs.dry_stderr
@@ -395,8 +475,7 @@ def test_virtual_table_with_a_missing_module(tmp_path: Path, target_db: TargetDb
         assert wf.assert_same_content(db, pg)["plain_extra"] == 2
 
 
-def test_generated_columns_are_generated_in_postgres(tmp_path: Path,
-                                                     target_db: TargetDb) -> None:
+def test_generated_columns_are_generated_in_postgres(tmp_path: Path, target_db: TargetDb) -> None:
     db = wf.generated_columns(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 0, runs.dry_stderr
@@ -410,10 +489,12 @@ def test_generated_columns_are_generated_in_postgres(tmp_path: Path,
         assert o["verdict"] == TRANSLATED and o["detail"].strip(), o
     with target_db.connect() as pg:
         wf.assert_same_content(db, pg)
-        kinds: dict[str, str] = dict(pg.execute(
-            "SELECT attname, attgenerated FROM pg_attribute "
-            "WHERE attrelid = 'order_lines'::regclass AND attnum > 0 AND NOT attisdropped"
-        ).fetchall())
+        kinds: dict[str, str] = dict(
+            pg.execute(
+                "SELECT attname, attgenerated FROM pg_attribute "
+                "WHERE attrelid = 'order_lines'::regclass AND attnum > 0 AND NOT attisdropped"
+            ).fetchall()
+        )
         assert kinds["total"] == "s" and kinds["half_price"] == "s", kinds
         # printf() and typeof() have no faithful PostgreSQL form: plain columns (the contract);
         # a generated one is accepted only if it computes what SQLite computes (below).
@@ -421,17 +502,22 @@ def test_generated_columns_are_generated_in_postgres(tmp_path: Path,
         # A row written in PostgreSQL afterwards gets the same computed value SQLite would give.
         extra = dict(qty=6, price=0.7, qty_label="00006", price_type="real")
         cols = [c for c in extra if kinds.get(c) == ""]
-        pg.execute(f"INSERT INTO order_lines (id, {', '.join(cols)}) VALUES "
-                   f"(100, {', '.join(['%s'] * len(cols))})", [extra[c] for c in cols])
+        pg.execute(
+            f"INSERT INTO order_lines (id, {', '.join(cols)}) VALUES "
+            f"(100, {', '.join(['%s'] * len(cols))})",
+            [extra[c] for c in cols],
+        )
         total, label, price_type = first_row(
-            pg, "SELECT total, qty_label, price_type FROM order_lines WHERE id = 100")
+            pg, "SELECT total, qty_label, price_type FROM order_lines WHERE id = 100"
+        )
         assert (label, price_type) == ("00006", "real")
     expected = sqlite3.connect(":memory:").execute("SELECT 6 * 0.7").fetchone()[0]
     assert float(total) == expected
 
 
-def test_partial_and_expression_unique_indexes_work_in_postgres(tmp_path: Path,
-                                                                target_db: TargetDb) -> None:
+def test_partial_and_expression_unique_indexes_work_in_postgres(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.partial_and_expression_unique(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 0, runs.dry_stderr
@@ -441,10 +527,16 @@ def test_partial_and_expression_unique_indexes_work_in_postgres(tmp_path: Path,
         wf.assert_same_content(db, pg)
         # outside the partial index's WHERE: allowed, as in SQLite
         pg.execute("INSERT INTO codes (id, code, label, deleted) VALUES (10, 'B2', 'Eps', 1)")
-    assert_insert_fails(target_db, "INSERT INTO codes (id, code, label, deleted) "
-                                   "VALUES (11, 'B2', 'Delta', 0)", "23505")
-    assert_insert_fails(target_db, "INSERT INTO codes (id, code, label, deleted) "
-                                   "VALUES (12, 'C3', 'ALPHA', 0)", "23505")
+    assert_insert_fails(
+        target_db,
+        "INSERT INTO codes (id, code, label, deleted) VALUES (11, 'B2', 'Delta', 0)",
+        "23505",
+    )
+    assert_insert_fails(
+        target_db,
+        "INSERT INTO codes (id, code, label, deleted) VALUES (12, 'C3', 'ALPHA', 0)",
+        "23505",
+    )
 
 
 def test_check_constraints_hold_in_postgres(tmp_path: Path, target_db: TargetDb) -> None:
@@ -455,10 +547,12 @@ def test_check_constraints_hold_in_postgres(tmp_path: Path, target_db: TargetDb)
     expect(runs.dry, "check", MIGRATED, has=("stock", "length(code) = 3"))
     with target_db.connect() as pg:
         wf.assert_same_content(db, pg)
-    assert_insert_fails(target_db, "INSERT INTO stock (id, code, qty) VALUES (10, 'ABC', -1)",
-                        "23514")
-    assert_insert_fails(target_db, "INSERT INTO stock (id, code, qty) VALUES (11, 'ABCD', 1)",
-                        "23514")
+    assert_insert_fails(
+        target_db, "INSERT INTO stock (id, code, qty) VALUES (10, 'ABC', -1)", "23514"
+    )
+    assert_insert_fails(
+        target_db, "INSERT INTO stock (id, code, qty) VALUES (11, 'ABCD', 1)", "23514"
+    )
 
 
 def test_defaults_fill_omitted_columns_in_postgres(tmp_path: Path, target_db: TargetDb) -> None:
@@ -470,8 +564,11 @@ def test_defaults_fill_omitted_columns_in_postgres(tmp_path: Path, target_db: Ta
     with target_db.connect() as pg:
         wf.assert_same_content(db, pg)
         before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2)
-        row = first_row(pg, "INSERT INTO audit_log (id, what) VALUES (100, 'from postgres') "
-                        "RETURNING at_datetime, at_current, at_epoch, counter, flag")
+        row = first_row(
+            pg,
+            "INSERT INTO audit_log (id, what) VALUES (100, 'from postgres') "
+            "RETURNING at_datetime, at_current, at_epoch, counter, flag",
+        )
         after = datetime.now(UTC) + timedelta(seconds=2)
     at_datetime, at_current, at_epoch, counter, flag = row
     for value in (at_datetime, at_current):
@@ -496,8 +593,9 @@ def test_views_translated_or_named(tmp_path: Path, target_db: TargetDb) -> None:
     src.close()
     with target_db.connect() as pg:
         wf.assert_same_content(db, pg)
-        got = sorted(tuple(r) for r in pg.execute(
-            "SELECT id, label, qty FROM items_in_stock").fetchall())
+        got = sorted(
+            tuple(r) for r in pg.execute("SELECT id, label, qty FROM items_in_stock").fetchall()
+        )
         assert "items_odd" not in wf.pg_tables(pg)
     assert got == expected
 
@@ -516,17 +614,21 @@ def test_triggers_are_named_not_migrated(tmp_path: Path, target_db: TargetDb) ->
 def _foreign_keys(target_db: TargetDb, table: str) -> set[tuple[str, str, str]]:
     """(child column, parent table, parent column) of every foreign key on ``table``."""
     with target_db.connect() as pg:
-        rows = pg.execute("""
+        rows = pg.execute(
+            """
             SELECT a.attname, c.confrelid::regclass::text, pa.attname
             FROM pg_constraint c
             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
             JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
-            WHERE c.contype = 'f' AND c.conrelid = %s::regclass""", [table]).fetchall()
+            WHERE c.contype = 'f' AND c.conrelid = %s::regclass""",
+            [table],
+        ).fetchall()
     return {(str(a), str(b), str(c)) for a, b, c in rows}
 
 
-def test_references_without_columns_point_at_the_parents_key(tmp_path: Path,
-                                                            target_db: TargetDb) -> None:
+def test_references_without_columns_point_at_the_parents_key(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.fk_without_column_list(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 0, runs.dry_stderr
@@ -535,8 +637,9 @@ def test_references_without_columns_point_at_the_parents_key(tmp_path: Path,
     assert _foreign_keys(target_db, "price") == {("currency_code", "currency", "code")}
     with target_db.connect() as pg:
         wf.assert_same_content(db, pg)
-    assert_insert_fails(target_db, "INSERT INTO price (id, amount, currency_code) "
-                                   "VALUES (50, 1, 'XXX')", "23503")
+    assert_insert_fails(
+        target_db, "INSERT INTO price (id, amount, currency_code) VALUES (50, 1, 'XXX')", "23503"
+    )
 
 
 def test_foreign_keys_in_a_cycle(tmp_path: Path, target_db: TargetDb) -> None:
@@ -558,7 +661,9 @@ def test_null_in_a_text_primary_key(tmp_path: Path, target_db: TargetDb) -> None
     if runs.dry_status == 3:
         # the NULL key is the second row written: rowid 2
         assert mentions(runs.dry, runs.dry_stderr, "keyed", "code", row=2), (
-            runs.dry.get("problems"), runs.dry_stderr)
+            runs.dry.get("problems"),
+            runs.dry_stderr,
+        )
         assert "keyed" in runs.exec_stderr, runs.exec_stderr
     else:
         # SQLite's PRIMARY KEY that holds a NULL becomes a UNIQUE key (same rule for NULLs)
@@ -569,8 +674,9 @@ def test_null_in_a_text_primary_key(tmp_path: Path, target_db: TargetDb) -> None
         assert_insert_fails(target_db, "INSERT INTO keyed (code, v) VALUES ('a', 9)", "23505")
 
 
-def test_untyped_unique_holding_1_and_text_1_is_refused(tmp_path: Path,
-                                                       target_db: TargetDb) -> None:
+def test_untyped_unique_holding_1_and_text_1_is_refused(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.untyped_unique_int_and_text(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 3, "1 and '1' are one value in a TEXT column: execute would fail"
@@ -591,13 +697,15 @@ def test_default_of_the_wrong_type(tmp_path: Path, target_db: TargetDb) -> None:
         return
     # Kept: then the column must have been typed so that the default fits.
     with target_db.connect() as pg:
-        value = first_row(pg, "INSERT INTO counters (id, label) VALUES (10, 'dflt') "
-                              "RETURNING n::text")[0]
+        value = first_row(
+            pg, "INSERT INTO counters (id, label) VALUES (10, 'dflt') RETURNING n::text"
+        )[0]
     assert value == "abc"
 
 
-def test_integers_beyond_2_53_beside_reals_arrive_exactly(tmp_path: Path,
-                                                         target_db: TargetDb) -> None:
+def test_integers_beyond_2_53_beside_reals_arrive_exactly(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.big_integers_beside_reals(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 0, runs.dry_stderr
@@ -605,23 +713,28 @@ def test_integers_beyond_2_53_beside_reals_arrive_exactly(tmp_path: Path,
         wf.assert_same_content(db, pg)
         for col in ("num_value", "any_value"):
             got: dict[int, str] = dict(
-                pg.execute(f"SELECT id, {col}::text FROM amounts").fetchall())
+                pg.execute(f"SELECT id, {col}::text FROM amounts").fetchall()
+            )
             assert got[1] == str(wf.BIG_INT), (col, got)
             assert got[2] in ("1.5",), (col, got)
             assert got[3] in ("2", "2.0"), (col, got)
 
 
-@pytest.mark.parametrize(("builder", "table", "row"), [
-    (wf.fk_orphans, "pet", 7), (wf.fk_orphans_in_ailt_table, "prompts", 5)],
-    ids=["extra table", "ai log trail table"])
+@pytest.mark.parametrize(
+    ("builder", "table", "row"),
+    [(wf.fk_orphans, "pet", 7), (wf.fk_orphans_in_ailt_table, "prompts", 5)],
+    ids=["extra table", "ai log trail table"],
+)
 def test_foreign_key_orphans_are_refused_naming_the_row(
-        tmp_path: Path, target_db: TargetDb, builder: Callable[[Path], Path], table: str,
-        row: int) -> None:
+    tmp_path: Path, target_db: TargetDb, builder: Callable[[Path], Path], table: str, row: int
+) -> None:
     db = builder(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 3, "an orphan would break the foreign key in PostgreSQL"
-    assert mentions(runs.dry, runs.dry_stderr, table, row=row), (runs.dry.get("problems"),
-                                                                  runs.dry_stderr)
+    assert mentions(runs.dry, runs.dry_stderr, table, row=row), (
+        runs.dry.get("problems"),
+        runs.dry_stderr,
+    )
     assert table in runs.exec_stderr, runs.exec_stderr
 
 
@@ -637,8 +750,9 @@ def new_name(o: dict[str, Any]) -> str:
     return name
 
 
-def test_long_identifiers_are_renamed_or_refused_by_name(tmp_path: Path,
-                                                         target_db: TargetDb) -> None:
+def test_long_identifiers_are_renamed_or_refused_by_name(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.long_identifiers(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     renames: dict[str, str] = {}
@@ -653,8 +767,11 @@ def test_long_identifiers_are_renamed_or_refused_by_name(tmp_path: Path,
             assert o["verdict"] in (REFUSED, AS_IS), o
     # Every one of these names is longer than 63 bytes: PostgreSQL cannot keep it as it is.
     assert AS_IS not in verdicts, verdicts
-    for table, column in ((wf.LONG_TABLE, wf.LONG_COLUMN), ("twin_columns", wf.TWIN_COL_A),
-                          ("twin_columns", wf.TWIN_COL_B)):
+    for table, column in (
+        (wf.LONG_TABLE, wf.LONG_COLUMN),
+        ("twin_columns", wf.TWIN_COL_A),
+        ("twin_columns", wf.TWIN_COL_B),
+    ):
         col = one(runs.dry, "column", name=f"{table}.{column}")
         assert col["verdict"] in (TRANSLATED, REFUSED), col
         verdicts.append(col["verdict"])
@@ -679,8 +796,7 @@ def test_nocase_unique_still_collides_in_postgres(tmp_path: Path, target_db: Tar
     assert one(runs.dry, "collation", name="names_ci.name")["verdict"] != AS_IS
     with target_db.connect() as pg:
         wf.assert_same_content(db, pg)
-    assert_insert_fails(target_db, "INSERT INTO names_ci (id, name) VALUES (10, 'ALPHA')",
-                        "23505")
+    assert_insert_fails(target_db, "INSERT INTO names_ci (id, name) VALUES (10, 'ALPHA')", "23505")
     with target_db.connect() as pg:
         # NOCASE folds ASCII letters only: SQLite takes 'élan' beside 'Élan', so must PostgreSQL
         pg.execute("INSERT INTO names_ci (id, name) VALUES (11, '\u00e9lan')")
@@ -694,8 +810,10 @@ def test_names_that_need_quoting_arrive_exactly(tmp_path: Path, target_db: Targe
     expect(runs.dry, "index", MIGRATED, name="idx Order Items group")
     with target_db.connect() as pg:
         assert wf.assert_same_content(db, pg)["Order Items"] == 2
-        indexes = {r[0] for r in pg.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'Order Items'")}
+        indexes = {
+            r[0]
+            for r in pg.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'Order Items'")
+        }
     assert "idx Order Items group" in indexes, indexes
 
 
@@ -707,8 +825,7 @@ def test_strict_table_with_an_any_column(tmp_path: Path, target_db: TargetDb) ->
         assert wf.assert_same_content(db, pg)["strict_things"] == 4
 
 
-def test_internal_tables_are_named_and_never_created(tmp_path: Path,
-                                                     target_db: TargetDb) -> None:
+def test_internal_tables_are_named_and_never_created(tmp_path: Path, target_db: TargetDb) -> None:
     db = wf.internal_tables(tmp_path)
     runs = dry_then_execute(tmp_path, db, target_db)
     assert runs.dry_status == 0, runs.dry_stderr
@@ -738,16 +855,18 @@ def test_utf16_file_has_no_phantom_nul(tmp_path: Path, target_db: TargetDb) -> N
     assert bodies == wf.UTF16_TEXTS
 
 
-def test_utf16_file_dry_run_without_repair_reports_no_problem(tmp_path: Path,
-                                                              target_db: TargetDb) -> None:
+def test_utf16_file_dry_run_without_repair_reports_no_problem(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.utf16(tmp_path)
     status, data, err = dry_json(tmp_path, db, target_db)
     assert status == 0, err
     assert data["problems"] == []
 
 
-@pytest.mark.parametrize("how", ["mode 000", "a directory", "a name stat() refuses",
-                                 "a home folder stat() refuses"])
+@pytest.mark.parametrize(
+    "how", ["mode 000", "a directory", "a name stat() refuses", "a home folder stat() refuses"]
+)
 def test_unreadable_pgpass_is_ignored(tmp_path: Path, target_db: TargetDb, how: str) -> None:
     """libpq ignores a password file it cannot read; so must we (even as root, where mode 000
     reads fine, a path the system refuses to look at shows the same fault)."""
@@ -756,11 +875,23 @@ def test_unreadable_pgpass_is_ignored(tmp_path: Path, target_db: TargetDb, how: 
     if how.startswith(("a name", "a home")):
         # A server that asks for no password (the superuser over the socket): libpq looks for
         # a password file only to report where a password came from, and must not crash.
-        env = ({"PGPASSFILE": "/tmp/" + "p" * 5000} if how.startswith("a name")
-               else {"HOME": "/tmp/" + "h" * 5000})
+        env = (
+            {"PGPASSFILE": "/tmp/" + "p" * 5000}
+            if how.startswith("a name")
+            else {"HOME": "/tmp/" + "h" * 5000}
+        )
         dsn = target_db.server.conninfo(target_db.name)
-        proc = cli(tmp_path, "run", "--sqlite", str(db), "--postgres-dsn", dsn, "--json",
-                   env_extra=env, password=None)
+        proc = cli(
+            tmp_path,
+            "run",
+            "--sqlite",
+            str(db),
+            "--postgres-dsn",
+            dsn,
+            "--json",
+            env_extra=env,
+            password=None,
+        )
         assert proc.returncode == 0, proc.stderr
         return
     if how == "mode 000":
@@ -771,8 +902,9 @@ def test_unreadable_pgpass_is_ignored(tmp_path: Path, target_db: TargetDb, how: 
     else:
         passfile.mkdir()
     try:
-        status, _data, err = dry_json(tmp_path, db, target_db,
-                                      env_extra={"PGPASSFILE": str(passfile)})
+        status, _data, err = dry_json(
+            tmp_path, db, target_db, env_extra={"PGPASSFILE": str(passfile)}
+        )
         assert status == 0, err
     finally:
         if passfile.is_file():
@@ -798,8 +930,9 @@ def test_wal_file_with_uncheckpointed_rows(tmp_path: Path, target_db: TargetDb) 
         writer.close()
 
 
-def test_wal_left_by_a_killed_writer_is_read_with_its_wal(tmp_path: Path,
-                                                         target_db: TargetDb) -> None:
+def test_wal_left_by_a_killed_writer_is_read_with_its_wal(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
     db = wf.wal_left_by_killed_writer(tmp_path)
     wal = db.parent / (db.name + "-wal")
     main_before, wal_before = db.read_bytes(), wal.read_bytes()
@@ -845,8 +978,7 @@ def test_wal_file_in_a_read_only_folder(tmp_path: Path, target_db: TargetDb) -> 
             p.chmod(0o644)
 
 
-def test_hot_journal_is_rolled_back_or_refused_by_name(tmp_path: Path,
-                                                      target_db: TargetDb) -> None:
+def test_hot_journal_is_rolled_back_or_refused_by_name(tmp_path: Path, target_db: TargetDb) -> None:
     db, reference = wf.hot_journal(tmp_path)
     folder = db.parent
     before = wf.folder_state(folder)
@@ -858,8 +990,9 @@ def test_hot_journal_is_rolled_back_or_refused_by_name(tmp_path: Path,
     assert wf.folder_state(folder) == before, "execute changed the file or the folder"
     if status == 2:
         assert re.search(r"journal|interrupted|crashed|died|mid-transaction", err, re.I), err
-        assert re.search(r"journal|interrupted|crashed|died|mid-transaction", proc.stderr,
-                         re.I), proc.stderr
+        assert re.search(r"journal|interrupted|crashed|died|mid-transaction", proc.stderr, re.I), (
+            proc.stderr
+        )
         with target_db.connect() as pg:
             assert wf.pg_tables(pg) == set()
         return
@@ -874,9 +1007,11 @@ def test_hot_journal_is_rolled_back_or_refused_by_name(tmp_path: Path,
 # Last in the module: it reuses the dry runs the per-kind tests above made of the same files.
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("builder", list(BUILDERS))
-def test_every_object_in_the_file_is_accounted_for(tmp_path: Path, target_db: TargetDb,
-                                                   builder: str) -> None:
+def test_every_object_in_the_file_is_accounted_for(
+    tmp_path: Path, target_db: TargetDb, builder: str
+) -> None:
     db = BUILDERS[builder](tmp_path)
     d = _DRY_RUNS.get(db.name) or dry(tmp_path, db, target_db)  # reuse the per-kind test's run
     status, data, shown = d.status, d.data, d.text

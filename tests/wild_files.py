@@ -36,8 +36,10 @@ FTS5_SHADOW_SUFFIXES = ("data", "idx", "content", "docsize", "config")
 # The common part: AI Log Trail's schema with a row or two
 # --------------------------------------------------------------------------------------------
 
-def _ailt(tmp_path: Path, name: str, *,
-          encoding: str | None = None) -> tuple[Path, sqlite3.Connection]:
+
+def _ailt(
+    tmp_path: Path, name: str, *, encoding: str | None = None
+) -> tuple[Path, sqlite3.Connection]:
     """A new file with AI Log Trail's tables and one file/session/prompt row."""
     path = tmp_path / name
     if path.exists():
@@ -46,12 +48,18 @@ def _ailt(tmp_path: Path, name: str, *,
     if encoding:
         conn.execute(f"PRAGMA encoding = '{encoding}'")
     conn.executescript(create_sqlite_schema_sql())
-    conn.execute("INSERT INTO files (id, path, ingested_at) "
-                 "VALUES (1, '/home/u/.codex/sessions/rollout-1.jsonl', '2025-01-02 03:04:05')")
-    conn.execute("INSERT INTO sessions (file_id, session_id, cwd, raw_json) "
-                 "VALUES (1, 'sess-1', '/home/u/project', '{\"type\":\"session_meta\"}')")
-    conn.execute("INSERT INTO prompts (file_id, prompt_index, timestamp, message, raw_json) "
-                 "VALUES (1, 0, '2025-01-02T03:04:06Z', 'hello', '{\"type\":\"message\"}')")
+    conn.execute(
+        "INSERT INTO files (id, path, ingested_at) "
+        "VALUES (1, '/home/u/.codex/sessions/rollout-1.jsonl', '2025-01-02 03:04:05')"
+    )
+    conn.execute(
+        "INSERT INTO sessions (file_id, session_id, cwd, raw_json) "
+        "VALUES (1, 'sess-1', '/home/u/project', '{\"type\":\"session_meta\"}')"
+    )
+    conn.execute(
+        "INSERT INTO prompts (file_id, prompt_index, timestamp, message, raw_json) "
+        "VALUES (1, 0, '2025-01-02T03:04:06Z', 'hello', '{\"type\":\"message\"}')"
+    )
     conn.commit()
     return path, conn
 
@@ -68,24 +76,33 @@ def _finish(path: Path, conn: sqlite3.Connection, script: str = "") -> Path:
 # Builders: one per kind of wild file
 # --------------------------------------------------------------------------------------------
 
+
 def without_rowid(tmp_path: Path) -> Path:
     """A WITHOUT ROWID table keyed by text (no ``rowid`` to select)."""
     path, conn = _ailt(tmp_path, "without_rowid.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE kv_store (k TEXT PRIMARY KEY, v INTEGER NOT NULL, note TEXT) WITHOUT ROWID;
         INSERT INTO kv_store VALUES ('alpha', 1, 'first'), ('beta', 2, NULL),
                                     ('gamma', 3, 'caf\u00e9 \u2603');
-    """)
+    """,
+    )
 
 
 def fts5(tmp_path: Path) -> Path:
     """An FTS5 full-text table (virtual) and its five shadow tables."""
     path, conn = _ailt(tmp_path, "fts5.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE VIRTUAL TABLE docs USING fts5(body);
         INSERT INTO docs (body) VALUES ('the quick brown fox'), ('jumps over the lazy dog'),
                                        ('sqlite full text search');
-    """)
+    """,
+    )
 
 
 def missing_module(tmp_path: Path) -> Path:
@@ -96,9 +113,11 @@ def missing_module(tmp_path: Path) -> Path:
         INSERT INTO plain_extra (word) VALUES ('one'), ('two');
     """)
     conn.execute("PRAGMA writable_schema = ON")
-    conn.execute("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES "
-                 "('table', 'v_missing', 'v_missing', 0, "
-                 "'CREATE VIRTUAL TABLE v_missing USING nosuchmodule(a)')")
+    conn.execute(
+        "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES "
+        "('table', 'v_missing', 'v_missing', 0, "
+        "'CREATE VIRTUAL TABLE v_missing USING nosuchmodule(a)')"
+    )
     conn.commit()
     conn.execute("PRAGMA writable_schema = OFF")
     conn.commit()
@@ -121,7 +140,10 @@ def missing_module(tmp_path: Path) -> Path:
 def generated_columns(tmp_path: Path) -> Path:
     """Generated columns: two translatable (STORED, VIRTUAL), two SQLite-only expressions."""
     path, conn = _ailt(tmp_path, "generated.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE order_lines (
             id INTEGER PRIMARY KEY,
             qty INTEGER NOT NULL,
@@ -132,36 +154,48 @@ def generated_columns(tmp_path: Path) -> Path:
             price_type TEXT GENERATED ALWAYS AS (typeof(price)) STORED
         );
         INSERT INTO order_lines (qty, price) VALUES (3, 1.1), (7, 0.3), (1, 19.99), (0, 2.5);
-    """)
+    """,
+    )
 
 
 def partial_and_expression_unique(tmp_path: Path) -> Path:
     """A partial unique index and a unique index on an expression."""
     path, conn = _ailt(tmp_path, "partial_unique.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE codes (id INTEGER PRIMARY KEY, code TEXT NOT NULL, label TEXT NOT NULL,
                             deleted INTEGER NOT NULL DEFAULT 0);
         CREATE UNIQUE INDEX u_codes_live ON codes(code) WHERE deleted = 0;
         CREATE UNIQUE INDEX u_codes_label ON codes(lower(label));
         INSERT INTO codes (code, label, deleted) VALUES ('A1', 'Alpha', 0), ('A1', 'Beta', 1),
                                                         ('B2', 'Gamma', 0);
-    """)
+    """,
+    )
 
 
 def checks(tmp_path: Path) -> Path:
     """CHECK constraints on a table AI Log Trail does not know."""
     path, conn = _ailt(tmp_path, "checks.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE stock (id INTEGER PRIMARY KEY, code TEXT NOT NULL, qty INTEGER NOT NULL,
                             CHECK (qty >= 0), CHECK (length(code) = 3));
         INSERT INTO stock (code, qty) VALUES ('ABC', 0), ('XYZ', 12);
-    """)
+    """,
+    )
 
 
 def defaults(tmp_path: Path) -> Path:
     """NOT NULL columns whose defaults are SQLite's clock functions and plain literals."""
     path, conn = _ailt(tmp_path, "defaults.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY,
             what TEXT NOT NULL,
@@ -174,13 +208,17 @@ def defaults(tmp_path: Path) -> Path:
         INSERT INTO audit_log (what) VALUES ('created');
         INSERT INTO audit_log (what, at_datetime, at_current, at_epoch, counter, flag)
             VALUES ('explicit', '2024-05-06 07:08:09', '2024-05-06 07:08:09', 1715000000, 4, 'y');
-    """)
+    """,
+    )
 
 
 def views(tmp_path: Path) -> Path:
     """A view PostgreSQL can run and one full of SQLite-only functions."""
     path, conn = _ailt(tmp_path, "views.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT NOT NULL, qty INTEGER NOT NULL);
         INSERT INTO items (label, qty) VALUES ('apple', 3), ('pear', 0), ('plum', 9);
         CREATE VIEW items_in_stock AS SELECT id, label, qty FROM items WHERE qty > 0;
@@ -188,13 +226,17 @@ def views(tmp_path: Path) -> Path:
             SELECT typeof(qty) AS t, printf('%05d', sum(qty)) AS total,
                    group_concat(label, ',') AS labels
             FROM items GROUP BY typeof(qty);
-    """)
+    """,
+    )
 
 
 def triggers(tmp_path: Path) -> Path:
     """A trigger on an extra table and one on an AI Log Trail table."""
     path, conn = _ailt(tmp_path, "triggers.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT NOT NULL,
                             touched INTEGER NOT NULL DEFAULT 0);
         INSERT INTO items (label) VALUES ('apple'), ('pear');
@@ -202,26 +244,34 @@ def triggers(tmp_path: Path) -> Path:
         BEGIN UPDATE items SET touched = touched + 1 WHERE id = NEW.id; END;
         CREATE TRIGGER trg_files_path BEFORE INSERT ON files
         WHEN NEW.path = '' BEGIN SELECT RAISE(ABORT, 'empty path'); END;
-    """)
+    """,
+    )
 
 
 def fk_without_column_list(tmp_path: Path) -> Path:
     """``REFERENCES parent`` without columns, where the parent's key is ``code``, not ``id``."""
     path, conn = _ailt(tmp_path, "fk_no_columns.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE currency (code TEXT PRIMARY KEY, label TEXT NOT NULL);
         CREATE TABLE price (id INTEGER PRIMARY KEY, amount REAL NOT NULL,
                             currency_code TEXT NOT NULL REFERENCES currency);
         INSERT INTO currency VALUES ('EUR', 'Euro'), ('USD', 'Dollar');
         INSERT INTO price (amount, currency_code) VALUES (1.5, 'EUR'), (2.25, 'USD'), (3, 'EUR');
-    """)
+    """,
+    )
 
 
 def fk_cycle(tmp_path: Path) -> Path:
     """Two extra tables referencing each other (nullable columns, consistent rows)."""
     path, conn = _ailt(tmp_path, "fk_cycle.sqlite")
     conn.execute("PRAGMA foreign_keys = ON")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
                            captain_id INTEGER REFERENCES player(id));
         CREATE TABLE player (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
@@ -230,34 +280,47 @@ def fk_cycle(tmp_path: Path) -> Path:
         INSERT INTO player (id, name, team_id)
             VALUES (10, 'Ann', 1), (11, 'Bob', 2), (12, 'Cy', NULL);
         UPDATE team SET captain_id = 10 WHERE id = 1;
-    """)
+    """,
+    )
 
 
 def null_in_text_primary_key(tmp_path: Path) -> Path:
     """A rowid table whose TEXT PRIMARY KEY holds a NULL (SQLite allows it)."""
     path, conn = _ailt(tmp_path, "null_pk.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE keyed (code TEXT PRIMARY KEY, v INTEGER);
         INSERT INTO keyed VALUES ('a', 2), (NULL, 1), ('b', 3);
-    """)
+    """,
+    )
 
 
 def untyped_unique_int_and_text(tmp_path: Path) -> Path:
     """An untyped UNIQUE column holding 1 and '1': distinct in SQLite, equal as TEXT."""
     path, conn = _ailt(tmp_path, "unique_1_and_text_1.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE wild_tags (id INTEGER PRIMARY KEY, tag_value UNIQUE);
         INSERT INTO wild_tags (tag_value) VALUES (1), ('1'), ('two');
-    """)
+    """,
+    )
 
 
 def default_of_wrong_type(tmp_path: Path) -> Path:
     """``INTEGER DEFAULT 'abc'``: a default PostgreSQL would refuse on a BIGINT column."""
     path, conn = _ailt(tmp_path, "bad_default.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER DEFAULT 'abc', label TEXT);
         INSERT INTO counters (n, label) VALUES (5, 'five'), (7, 'seven');
-    """)
+    """,
+    )
 
 
 BIG_INT = 9007199254740993  # 2**53 + 1: not exact as a double
@@ -267,8 +330,10 @@ def big_integers_beside_reals(tmp_path: Path) -> Path:
     """NUMERIC and untyped columns holding an integer beyond 2^53 next to reals."""
     path, conn = _ailt(tmp_path, "big_ints.sqlite")
     conn.execute("CREATE TABLE amounts (id INTEGER PRIMARY KEY, num_value NUMERIC, any_value)")
-    conn.executemany("INSERT INTO amounts (id, num_value, any_value) VALUES (?, ?, ?)",
-                     [(1, BIG_INT, BIG_INT), (2, 1.5, 1.5), (3, 2, 2)])
+    conn.executemany(
+        "INSERT INTO amounts (id, num_value, any_value) VALUES (?, ?, ?)",
+        [(1, BIG_INT, BIG_INT), (2, 1.5, 1.5), (3, 2, 2)],
+    )
     return _finish(path, conn)
 
 
@@ -276,22 +341,30 @@ def fk_orphans_in_ailt_table(tmp_path: Path) -> Path:
     """A prompt whose file is gone (AI Log Trail's own foreign key, written with it off)."""
     path, conn = _ailt(tmp_path, "fk_orphans_ailt.sqlite")
     conn.execute("PRAGMA foreign_keys = OFF")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         INSERT INTO prompts (id, file_id, prompt_index, message) VALUES (5, 99, 1, 'orphan');
-    """)
+    """,
+    )
 
 
 def fk_orphans(tmp_path: Path) -> Path:
     """A child row pointing at a parent that is not there (written with foreign_keys off)."""
     path, conn = _ailt(tmp_path, "fk_orphans.sqlite")
     conn.execute("PRAGMA foreign_keys = OFF")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE owner (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
         CREATE TABLE pet (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
                           owner_id INTEGER REFERENCES owner(id));
         INSERT INTO owner (id, name) VALUES (1, 'Ann');
         INSERT INTO pet (id, name, owner_id) VALUES (1, 'Rex', 1), (7, 'Ghost', 99);
-    """)
+    """,
+    )
 
 
 LONG_TABLE = "t" * 70  # 70 ASCII characters: PostgreSQL keeps 63
@@ -307,7 +380,10 @@ TWIN_COL_B = "y" * 63 + "_two"
 def long_identifiers(tmp_path: Path) -> Path:
     """A 70-character table and column name, and names equal in their first 63 bytes."""
     path, conn = _ailt(tmp_path, "long_names.sqlite")
-    return _finish(path, conn, f"""
+    return _finish(
+        path,
+        conn,
+        f"""
         CREATE TABLE twin_columns (id INTEGER PRIMARY KEY, "{TWIN_COL_A}" TEXT,
                                    "{TWIN_COL_B}" INTEGER);
         INSERT INTO twin_columns VALUES (1, 'one', 2);
@@ -317,38 +393,51 @@ def long_identifiers(tmp_path: Path) -> Path:
         CREATE TABLE "{TWIN_B}" (id INTEGER PRIMARY KEY, v TEXT);
         INSERT INTO "{TWIN_A}" VALUES (1, 'a');
         INSERT INTO "{TWIN_B}" VALUES (1, 'b'), (2, 'bb');
-    """)
+    """,
+    )
 
 
 def awkward_names(tmp_path: Path) -> Path:
     """Names that need quoting: spaces, capitals, reserved words, a double quote."""
     path, conn = _ailt(tmp_path, "awkward_names.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE "Order Items" ("select" INTEGER PRIMARY KEY, "Group" TEXT NOT NULL,
                                     "say ""hi"" now" TEXT, "user" INTEGER);
         CREATE INDEX "idx Order Items group" ON "Order Items" ("Group");
         INSERT INTO "Order Items" VALUES (1, 'A', 'x', 10), (2, 'b', NULL, NULL);
-    """)
+    """,
+    )
 
 
 def nocase_unique(tmp_path: Path) -> Path:
     """``UNIQUE`` on a ``COLLATE NOCASE`` column: 'Alpha' and 'ALPHA' collide in SQLite."""
     path, conn = _ailt(tmp_path, "nocase.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE names_ci (id INTEGER PRIMARY KEY, name TEXT COLLATE NOCASE UNIQUE);
         INSERT INTO names_ci (name) VALUES ('Alpha'), ('beta'), ('Gamma'), ('\u00c9lan');
-    """)
+    """,
+    )
 
 
 def strict_any(tmp_path: Path) -> Path:
     """A STRICT table with an ANY column holding an integer, text, a real and NULL."""
     path, conn = _ailt(tmp_path, "strict.sqlite")
-    return _finish(path, conn, """
+    return _finish(
+        path,
+        conn,
+        """
         CREATE TABLE strict_things (id INTEGER PRIMARY KEY, anything ANY,
                                     label TEXT NOT NULL) STRICT;
         INSERT INTO strict_things (anything, label) VALUES (1, 'int'), ('x', 'text'),
                                                            (2.5, 'real'), (NULL, 'null');
-    """)
+    """,
+    )
 
 
 def internal_tables(tmp_path: Path) -> Path:
@@ -365,8 +454,13 @@ def internal_tables(tmp_path: Path) -> Path:
     return _finish(path, conn)
 
 
-UTF16_TEXTS = ["plain ascii", "caf\u00e9 cr\u00e8me", "\u65e5\u672c\u8a9e", "emoji \U0001f600",
-               "tab\tand newline\n"]
+UTF16_TEXTS = [
+    "plain ascii",
+    "caf\u00e9 cr\u00e8me",
+    "\u65e5\u672c\u8a9e",
+    "emoji \U0001f600",
+    "tab\tand newline\n",
+]
 
 
 def utf16(tmp_path: Path) -> Path:
@@ -375,13 +469,16 @@ def utf16(tmp_path: Path) -> Path:
     assert conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-16le"
     conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
     conn.executemany("INSERT INTO notes (body) VALUES (?)", [(t,) for t in UTF16_TEXTS])
-    conn.executemany("INSERT INTO prompts (file_id, prompt_index, message) VALUES (1, ?, ?)",
-                     list(enumerate(UTF16_TEXTS, start=1)))
+    conn.executemany(
+        "INSERT INTO prompts (file_id, prompt_index, message) VALUES (1, ?, ?)",
+        list(enumerate(UTF16_TEXTS, start=1)),
+    )
     return _finish(path, conn)
 
 
-def wal_with_uncheckpointed_rows(tmp_path: Path,
-                                 folder: str = "wal") -> tuple[Path, sqlite3.Connection]:
+def wal_with_uncheckpointed_rows(
+    tmp_path: Path, folder: str = "wal"
+) -> tuple[Path, sqlite3.Connection]:
     """A WAL-mode file whose last rows are only in ``-wal``.
 
     Returns the path and the connection that keeps the WAL from being checkpointed; the caller
@@ -436,8 +533,9 @@ def wal_left_by_killed_writer(tmp_path: Path, folder: str = "walk") -> Path:
 
 
 def _run_until_ready_then_kill(script: str, path: Path) -> None:
-    writer = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE,
-                              text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert writer.stdout is not None
         assert writer.stdout.readline().strip() == "ready"
@@ -468,11 +566,13 @@ def hot_journal(tmp_path: Path) -> tuple[Path, Path]:
     path, conn = _ailt(folder, "hot.sqlite")
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.execute("CREATE TABLE bulk (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-    conn.executemany("INSERT INTO bulk (v) VALUES (?)", [(f"row {i} " + "x" * 200,)
-                                                        for i in range(3000)])
+    conn.executemany(
+        "INSERT INTO bulk (v) VALUES (?)", [(f"row {i} " + "x" * 200,) for i in range(3000)]
+    )
     _finish(path, conn)
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE,
-                              text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert writer.stdout is not None
         assert writer.stdout.readline().strip() == "ready"
@@ -493,8 +593,9 @@ def hot_journal(tmp_path: Path) -> tuple[Path, Path]:
     ref = sqlite3.connect(ref_dir / path.name)  # read-write: rolls the hot journal back
     try:
         ref.execute("SELECT count(*) FROM bulk").fetchone()
-        assert ref.execute("SELECT count(*) FROM bulk WHERE v LIKE '%-half-written'"
-                           ).fetchone() == (0,)
+        assert ref.execute(
+            "SELECT count(*) FROM bulk WHERE v LIKE '%-half-written'"
+        ).fetchone() == (0,)
     finally:
         ref.close()
     return path, ref_dir / path.name
@@ -503,6 +604,7 @@ def hot_journal(tmp_path: Path) -> tuple[Path, Path]:
 # --------------------------------------------------------------------------------------------
 # Independent comparison of both sides, cell by cell
 # --------------------------------------------------------------------------------------------
+
 
 def quote_ident(name: str) -> str:
     """A name as an SQL identifier (double quotes doubled)."""
@@ -530,8 +632,11 @@ def ordinary_tables(path: Path) -> list[str]:
 def _sqlite_columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, int]]:
     """(name, pk position) for every column, generated ones included."""
     rows = conn.execute(f"PRAGMA table_xinfo({quote_ident(table)})").fetchall()
-    return [(r[1].decode() if isinstance(r[1], bytes) else r[1], r[5]) for r in rows
-            if r[6] in (0, 2, 3)]
+    return [
+        (r[1].decode() if isinstance(r[1], bytes) else r[1], r[5])
+        for r in rows
+        if r[6] in (0, 2, 3)
+    ]
 
 
 def _key_canon(tag: str, value: Any) -> Any:
@@ -641,16 +746,28 @@ def _read_sqlite(path: Path, table: str) -> tuple[list[str], list[int], SqliteRo
         select = ", ".join(f"typeof({quote_ident(c)}), {quote_ident(c)}" for c in names)
         rows = []
         for raw in conn.execute(f"SELECT {select} FROM {quote_ident(table)}"):
-            rows.append([(raw[2 * i].decode() if isinstance(raw[2 * i], bytes) else raw[2 * i],
-                          raw[2 * i + 1]) for i in range(len(names))])
+            rows.append(
+                [
+                    (
+                        raw[2 * i].decode() if isinstance(raw[2 * i], bytes) else raw[2 * i],
+                        raw[2 * i + 1],
+                    )
+                    for i in range(len(names))
+                ]
+            )
         return names, pk, rows
     finally:
         conn.close()
 
 
-def assert_same_content(path: Path, pg: psycopg.Connection, tables: Iterable[str] | None = None,
-                        *, renames: dict[str, str] | None = None,
-                        column_renames: dict[tuple[str, str], str] | None = None) -> dict[str, int]:
+def assert_same_content(
+    path: Path,
+    pg: psycopg.Connection,
+    tables: Iterable[str] | None = None,
+    *,
+    renames: dict[str, str] | None = None,
+    column_renames: dict[tuple[str, str], str] | None = None,
+) -> dict[str, int]:
     """Every cell of every (given) table equal on both sides; returns rows per table.
 
     Rows are matched by primary key (as SQLite declares it), or as a multiset of whole rows when
@@ -660,15 +777,17 @@ def assert_same_content(path: Path, pg: psycopg.Connection, tables: Iterable[str
     renames = renames or {}
     column_renames = column_renames or {}
     counts: dict[str, int] = {}
-    for table in (list(tables) if tables is not None else ordinary_tables(path)):
+    for table in list(tables) if tables is not None else ordinary_tables(path):
         names, pk, rows = _read_sqlite(path, table)
         pg_table = renames.get(table, table)
         pg_names = [column_renames.get((table, c), c) for c in names]
         query = sql.SQL("SELECT {} FROM {}").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in pg_names), sql.Identifier(pg_table))
+            sql.SQL(", ").join(sql.Identifier(c) for c in pg_names), sql.Identifier(pg_table)
+        )
         pg_rows = pg.execute(query).fetchall()
         assert len(rows) == len(pg_rows), (
-            f"{table}: {len(rows)} rows in SQLite, {len(pg_rows)} in PostgreSQL")
+            f"{table}: {len(rows)} rows in SQLite, {len(pg_rows)} in PostgreSQL"
+        )
         counts[table] = len(rows)
         if pk and not any(row[i][0] == "null" for row in rows for i in pk):
             left = {tuple(_key_canon(*row[i]) for i in pk): row for row in rows}
@@ -676,24 +795,27 @@ def assert_same_content(path: Path, pg: psycopg.Connection, tables: Iterable[str
             assert len(left) == len(rows), f"{table}: duplicate keys in SQLite?"
             assert set(left) == set(right), (
                 f"{table}: keys differ: only in SQLite {sorted(map(str, set(left) - set(right)))}, "
-                f"only in PostgreSQL {sorted(map(str, set(right) - set(left)))}")
+                f"only in PostgreSQL {sorted(map(str, set(right) - set(left)))}"
+            )
             for key, row in left.items():
                 prow = right[key]
                 for i, (tag, value) in enumerate(row):
                     assert cell_matches(tag, value, prow[i]), (
                         f"{table} key {key} column {names[i]}: SQLite {tag} {value!r} "
-                        f"!= PostgreSQL {prow[i]!r}")
+                        f"!= PostgreSQL {prow[i]!r}"
+                    )
         else:
             unmatched = list(pg_rows)
             for row in rows:
                 for j, prow in enumerate(unmatched):
-                    if all(cell_matches(tag, value, prow[i])
-                           for i, (tag, value) in enumerate(row)):
+                    if all(cell_matches(tag, value, prow[i]) for i, (tag, value) in enumerate(row)):
                         del unmatched[j]
                         break
                 else:
-                    raise AssertionError(f"{table}: SQLite row {row!r} has no equal in "
-                                         f"PostgreSQL (left: {unmatched!r})")
+                    raise AssertionError(
+                        f"{table}: SQLite row {row!r} has no equal in "
+                        f"PostgreSQL (left: {unmatched!r})"
+                    )
     return counts
 
 
@@ -703,14 +825,16 @@ def pg_tables(pg: psycopg.Connection) -> set[str]:
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') "
         "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-        "AND n.nspname NOT LIKE 'pg_toast%'").fetchall()
+        "AND n.nspname NOT LIKE 'pg_toast%'"
+    ).fetchall()
     return {r[0] for r in rows}
 
 
 def folder_state(folder: Path) -> dict[str, tuple[int, bytes]]:
     """Every file in a folder with its size and bytes (to prove nothing changed)."""
-    return {p.name: (p.stat().st_size, p.read_bytes()) for p in sorted(folder.iterdir())
-            if p.is_file()}
+    return {
+        p.name: (p.stat().st_size, p.read_bytes()) for p in sorted(folder.iterdir()) if p.is_file()
+    }
 
 
 def is_root() -> bool:

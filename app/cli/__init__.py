@@ -23,8 +23,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error instead of the whole usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(ExitCode.BAD_INPUT,
-                  f"{self.prog}: {message} (see '{self.prog} --help').\n")
+        self.exit(ExitCode.BAD_INPUT, f"{self.prog}: {message} (see '{self.prog} --help').\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,9 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ailt-migrate",
         description="Move an AI Log Trail SQLite database into PostgreSQL and switch over. "
-                    "Without a command, opens the wizard.")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                        help="AI Log Trail's config (default: user/config.toml)")
+        "Without a command, opens the wizard.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="AI Log Trail's config (default: user/config.toml)",
+    )
     parser.set_defaults(handler=wizard.handle)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in (run, sync, rollback, demo, generate, switch, credentials):

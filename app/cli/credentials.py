@@ -32,8 +32,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument(
             "--postgres-dsn", metavar="DSN", help="the connection (default: the config's DSN)"
         )
-        sub.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                         help="AI Log Trail's config (default: user/config.toml)")
+        sub.add_argument(
+            "--config",
+            type=Path,
+            default=argparse.SUPPRESS,
+            metavar="PATH",
+            help="AI Log Trail's config (default: user/config.toml)",
+        )
     parser.set_defaults(handler=handle, error_prefix=False)  # the bare sentence, as always
 
 

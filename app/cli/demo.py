@@ -8,7 +8,8 @@ import argparse
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add ``demo`` to the sub-commands."""
     demo = sub.add_parser(
-        "demo", help="the wizard on a sample database and a throw-away PostgreSQL")
+        "demo", help="the wizard on a sample database and a throw-away PostgreSQL"
+    )
     demo.set_defaults(handler=handle)
 
 

@@ -36,9 +36,11 @@ def resolve_inputs(
         raise BadInput(no_dsn)
     target = parse_dsn(dsn)
     if warn_password and target.password is not None:
-        print("ailt-migrate: warning: a password in --postgres-dsn is visible to other users "
-              "(ps, shell history); prefer PGPASSWORD, ~/.pgpass or the keyring.",
-              file=sys.stderr)
+        print(
+            "ailt-migrate: warning: a password in --postgres-dsn is visible to other users "
+            "(ps, shell history); prefer PGPASSWORD, ~/.pgpass or the keyring.",
+            file=sys.stderr,
+        )
     return Inputs(Path(sqlite) if sqlite else None, target)
 
 

@@ -36,10 +36,11 @@ def render_plan(plan: Plan) -> str:
     for t in plan.tables:
         mark = "" if t.known else "  (extra table)"
         target_rows = f"{t.target_rows:>13,}" if t.exists else f"{'—':>13}"  # as the wizard
-        lines.append(f"{t.name:<{width}}  {t.source_rows:>12,}  {target_rows}  "
-                     f"{t.status}{mark}")
-    lines.append(f"{'total':<{width}}  {plan.total_source_rows:>12,}  "
-                 f"{sum(t.target_rows for t in plan.tables):>13,}")
+        lines.append(f"{t.name:<{width}}  {t.source_rows:>12,}  {target_rows}  {t.status}{mark}")
+    lines.append(
+        f"{'total':<{width}}  {plan.total_source_rows:>12,}  "
+        f"{sum(t.target_rows for t in plan.tables):>13,}"
+    )
     if plan.created:
         lines += ["", f"Tables to create: {', '.join(plan.created)}"]
     lines += [f"Note: {names}: {note}" for note, names in _notes(plan).items()]
@@ -51,15 +52,22 @@ def render_plan(plan: Plan) -> str:
         lines += ["", "Schema objects not migrated as they are:"]
         lines += [f"  {o.line}" for o in listed]
     if plan.problems:
-        lines += ["", f"{_values(len(plan.problems))} cannot be migrated as "
-                      f"{'it is' if len(plan.problems) == 1 else 'they are'}:"]
+        lines += [
+            "",
+            f"{_values(len(plan.problems))} cannot be migrated as "
+            f"{'it is' if len(plan.problems) == 1 else 'they are'}:",
+        ]
         for p in plan.problems[:MAX_PROBLEMS_SHOWN]:
-            fix = (f"  [--repair {' or --repair '.join(FIXES[p.code])}]" if p.repair
-                   else "  [fix it in SQLite]")
+            fix = (
+                f"  [--repair {' or --repair '.join(FIXES[p.code])}]"
+                if p.repair
+                else "  [fix it in SQLite]"
+            )
             lines.append(f"  {p.table} id {p.id} column {p.column}: {p.reason}{fix}")
         if len(plan.problems) > MAX_PROBLEMS_SHOWN:
-            lines.append(f"  ... and {len(plan.problems) - MAX_PROBLEMS_SHOWN} more "
-                         "(--json lists them all)")
+            lines.append(
+                f"  ... and {len(plan.problems) - MAX_PROBLEMS_SHOWN} more (--json lists them all)"
+            )
     return "\n".join(lines)
 
 
@@ -82,22 +90,33 @@ def render_result(result: Result) -> str:
     plan = result.plan
     lines = [*render_header(plan), ""]
     width = max([len(c.table) for c in result.checks] + [5])
-    lines.append(f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  "
-                 "counts  checksum")
+    lines.append(
+        f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  counts  checksum"
+    )
     for c in result.checks:
-        lines.append(f"{c.table:<{width}}  {c.source_rows:>12,}  {c.target_rows:>13,}  "
-                     f"{'match' if c.counts_match else 'DIFFER':<6}  "
-                     f"{'match' if c.checksums_match else 'DIFFER'}")
+        lines.append(
+            f"{c.table:<{width}}  {c.source_rows:>12,}  {c.target_rows:>13,}  "
+            f"{'match' if c.counts_match else 'DIFFER':<6}  "
+            f"{'match' if c.checksums_match else 'DIFFER'}"
+        )
     total = sum(c.source_rows for c in result.checks)
     lines.append(f"{'total':<{width}}  {total:>12,}  {result.rows_copied:>13,}")
     if result.repaired:
         lines += ["", f"{_values(len(result.repaired))} changed as you chose (--repair):"]
-        lines += [f"  {p.table} id {p.id} column {p.column}: {p.repaired}"
-                  for p in result.repaired[:MAX_PROBLEMS_SHOWN]]
+        lines += [
+            f"  {p.table} id {p.id} column {p.column}: {p.repaired}"
+            for p in result.repaired[:MAX_PROBLEMS_SHOWN]
+        ]
     values = sum(c.values_compared for c in result.checks)
-    lines += ["", f"Verified: {values:,} values compared with SQLite's own, table by table "
-                  "(counts and canonical checksums)."]
+    lines += [
+        "",
+        f"Verified: {values:,} values compared with SQLite's own, table by table "
+        "(counts and canonical checksums).",
+    ]
     rate = result.rows_copied / result.elapsed_s if result.elapsed_s else 0
-    lines += ["", f"Migrated and verified {result.rows_copied:,} rows in "
-                  f"{result.elapsed_s:.1f} s ({rate:,.0f} rows/s). Committed."]
+    lines += [
+        "",
+        f"Migrated and verified {result.rows_copied:,} rows in "
+        f"{result.elapsed_s:.1f} s ({rate:,.0f} rows/s). Committed.",
+    ]
     return "\n".join(lines)

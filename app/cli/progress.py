@@ -43,8 +43,9 @@ class RecentRate:
 class TerminalProgress:
     """Renders one status line per update, at most a few times a second."""
 
-    def __init__(self, total_rows: int, stream: TextIO | None = None,
-                 interval_s: float = 0.2) -> None:
+    def __init__(
+        self, total_rows: int, stream: TextIO | None = None, interval_s: float = 0.2
+    ) -> None:
         self.stream = stream or sys.stderr
         self.total = max(total_rows, 1)
         self.interval = interval_s
@@ -80,9 +81,11 @@ class TerminalProgress:
         eta = _fmt_duration((self.total - overall) / rate) if rate else "—"
         pct = 100 * overall / self.total
         shown_rate = f"{rate:,.0f} rows/s" if rate is not None else "— rows/s"
-        self._draw(f"{table}: {done:,}/{total:,}  |  all: {overall:,}/{self.total:,} "
-                   f"({pct:.0f}%)  {shown_rate}  ETA {eta}",
-                   force=new_table)
+        self._draw(
+            f"{table}: {done:,}/{total:,}  |  all: {overall:,}/{self.total:,} "
+            f"({pct:.0f}%)  {shown_rate}  ETA {eta}",
+            force=new_table,
+        )
 
     _last_done = 0
 

@@ -12,16 +12,23 @@ from app.core.errors import ExitCode
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add ``rollback`` to the sub-commands."""
     rb = sub.add_parser(
-        "rollback", help="empty the target's AI Log Trail tables (--drop: drop them)",
+        "rollback",
+        help="empty the target's AI Log Trail tables (--drop: drop them)",
         description="Empty the target the way AI Log Trail's user guide says: truncate the "
-                    "child tables first, in one transaction (--drop drops the tables instead). "
-                    "Without --yes it only shows what it would do. The SQLite file is never "
-                    "touched.")
-    rb.add_argument("--config", type=Path, default=argparse.SUPPRESS,
-                    help="AI Log Trail's config (default: user/config.toml)")
+        "child tables first, in one transaction (--drop drops the tables instead). "
+        "Without --yes it only shows what it would do. The SQLite file is never "
+        "touched.",
+    )
+    rb.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="AI Log Trail's config (default: user/config.toml)",
+    )
     rb.add_argument("--postgres-dsn", help="target DSN (default: the config's postgres_dsn)")
-    rb.add_argument("--sqlite", type=Path,
-                    help="also clear the file's extra (non AI Log Trail) tables")
+    rb.add_argument(
+        "--sqlite", type=Path, help="also clear the file's extra (non AI Log Trail) tables"
+    )
     rb.add_argument("--drop", action="store_true", help="drop the tables instead of truncating")
     rb.add_argument("--yes", action="store_true", help="do it (otherwise only show the plan)")
     rb.set_defaults(handler=handle)

@@ -29,27 +29,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from app.core.scan import REPAIRS
 
     run = sub.add_parser(
-        "run", help="dry run (default) or --execute the migration",
+        "run",
+        help="dry run (default) or --execute the migration",
         description="Without --execute: connect to both sides, compare them and list every "
-                    "value PostgreSQL cannot take as it is; write nothing (exit 0: --execute "
-                    "would go ahead, 3: it would refuse). With --execute: copy everything in "
-                    "one transaction, verify, and only then commit; the JSON report is saved "
-                    "in the config's reports folder (or --report FILE).")
-    run.add_argument("--config", type=Path, default=argparse.SUPPRESS,
-                     help="AI Log Trail's config (default: user/config.toml)")
+        "value PostgreSQL cannot take as it is; write nothing (exit 0: --execute "
+        "would go ahead, 3: it would refuse). With --execute: copy everything in "
+        "one transaction, verify, and only then commit; the JSON report is saved "
+        "in the config's reports folder (or --report FILE).",
+    )
+    run.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="AI Log Trail's config (default: user/config.toml)",
+    )
     run.add_argument("--sqlite", type=Path, help="the SQLite file (default: from the config)")
     run.add_argument("--postgres-dsn", help="target DSN (default: the config's postgres_dsn)")
     run.add_argument("--execute", action="store_true", help="copy the data (default: dry run)")
-    run.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
-                     help=f"rows per batch (default {DEFAULT_BATCH_SIZE})")
+    run.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"rows per batch (default {DEFAULT_BATCH_SIZE})",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    run.add_argument("--repair", action="append", default=[], choices=sorted(REPAIRS),
-                     help="let values through that PostgreSQL refuses as they are; repeat it "
-                          "for several repairs. "
-                          + "; ".join(f"{k}: {v}" for k, v in REPAIRS.items()))
-    run.add_argument("--report", type=Path,
-                     help="save the JSON report to this file (with --execute it is otherwise "
-                          "saved in the config's reports folder, as the wizard does)")
+    run.add_argument(
+        "--repair",
+        action="append",
+        default=[],
+        choices=sorted(REPAIRS),
+        help="let values through that PostgreSQL refuses as they are; repeat it "
+        "for several repairs. " + "; ".join(f"{k}: {v}" for k, v in REPAIRS.items()),
+    )
+    run.add_argument(
+        "--report",
+        type=Path,
+        help="save the JSON report to this file (with --execute it is otherwise "
+        "saved in the config's reports folder, as the wizard does)",
+    )
     run.set_defaults(handler=handle)
 
 
@@ -57,8 +74,10 @@ def handle(args: argparse.Namespace) -> int:
     """Dry run, or execute with live progress; return the exit status."""
     inputs = flags_or_config(args)
     if inputs.sqlite is None:
-        raise BadInput("No SQLite file: pass --sqlite reports/session_data.sqlite "
-                       f"or set [ingest] db_path in {args.config}.")
+        raise BadInput(
+            "No SQLite file: pass --sqlite reports/session_data.sqlite "
+            f"or set [ingest] db_path in {args.config}."
+        )
     options = _options(args)
     if not args.execute:
         return _dry_run(args, inputs.sqlite, inputs.target, options)
@@ -93,9 +112,15 @@ def _execute(args: argparse.Namespace, sqlite: Path, target: Target, options: Op
     with _cancel_on_sigint() as cancelled:
         progress = TerminalProgress(0)
         try:
-            result = execute(sqlite, target, options, on_progress=progress.progress,
-                             on_phase=progress.phase, on_plan=progress.plan_ready,
-                             is_cancelled=cancelled.is_set)
+            result = execute(
+                sqlite,
+                target,
+                options,
+                on_progress=progress.progress,
+                on_phase=progress.phase,
+                on_plan=progress.plan_ready,
+                is_cancelled=cancelled.is_set,
+            )
         finally:
             progress.close()
     data = result_to_dict(result)
@@ -116,8 +141,11 @@ def _save_report(args: argparse.Namespace, data: dict[str, object]) -> None:
     try:
         path = save_report(data, folder)
     except OSError as exc:  # the migration is committed: a report that cannot be written is
-        print(f"ailt-migrate: warning: the report could not be saved in {folder} "
-              f"({exc.strerror or exc}); pass --report FILE next time.", file=sys.stderr)
+        print(
+            f"ailt-migrate: warning: the report could not be saved in {folder} "
+            f"({exc.strerror or exc}); pass --report FILE next time.",
+            file=sys.stderr,
+        )
         return
     print(f"Report saved: {path}", file=sys.stderr)
 
@@ -126,8 +154,12 @@ def _options(args: argparse.Namespace) -> Options:
     from app.core.credentials import KeyringStore, lookup_for_connect
     from app.core.migrate import Options
 
-    return Options(batch_size=args.batch_size, repairs=frozenset(args.repair),
-                   keyring_lookup=lookup_for_connect(KeyringStore()), prompt=_prompt_password)
+    return Options(
+        batch_size=args.batch_size,
+        repairs=frozenset(args.repair),
+        keyring_lookup=lookup_for_connect(KeyringStore()),
+        prompt=_prompt_password,
+    )
 
 
 def _prompt_password(target: Target) -> str | None:
@@ -144,6 +176,7 @@ def _phase_printer(args: argparse.Namespace) -> Callable[[str], None]:
     def phase(text: str) -> None:
         if sys.stderr.isatty() and not args.json:
             print(f"{text}...", file=sys.stderr)
+
     return phase
 
 

@@ -39,8 +39,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--sqlite", metavar="PATH", type=Path, help="SQLite file to compare the target with"
     )
     parser.add_argument(
-        "--config", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-        help="AI Log Trail's config (default: user/config.toml)"
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="AI Log Trail's config (default: user/config.toml)",
     )
     parser.add_argument("--yes", action="store_true", help="write the change (default: only show)")
     parser.add_argument(
@@ -131,8 +134,9 @@ def _target(args: argparse.Namespace, config: AppConfig) -> Target | None:
 def _guard(preview: SwitchPreview, sqlite_path: Path, target: Target) -> None:
     """Refuse (exit 3) unless the target holds exactly the file's rows; offer sync."""
     if not preview.mismatches:
-        print(f"The target {target.key} holds exactly the rows of {sqlite_path} "
-              "(every row compared).")
+        print(
+            f"The target {target.key} holds exactly the rows of {sqlite_path} (every row compared)."
+        )
         return
     for line in preview.mismatches:
         print(line, file=sys.stderr)
@@ -152,10 +156,12 @@ def _after_switch(to: str, target: Target | None, sqlite_path: Path) -> str:
     """Where AI Log Trail writes from now on, and how to catch up later."""
     if to != "postgres" or target is None:
         return f"AI Log Trail will read and write {sqlite_path} again."
-    return (f"AI Log Trail will now write to PostgreSQL at {target.display}. If rows keep "
-            f"arriving in {sqlite_path} (its ingest may still write there), catch up with "
-            f"'ailt-migrate sync --sqlite {sqlite_path} --postgres-dsn {to_url(target)} "
-            "--execute'.")
+    return (
+        f"AI Log Trail will now write to PostgreSQL at {target.display}. If rows keep "
+        f"arriving in {sqlite_path} (its ingest may still write there), catch up with "
+        f"'ailt-migrate sync --sqlite {sqlite_path} --postgres-dsn {to_url(target)} "
+        "--execute'."
+    )
 
 
 def _tty_prompt(target: Target) -> str | None:

@@ -28,16 +28,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from app.core.migrate import DEFAULT_BATCH_SIZE
 
     parser = sub.add_parser(
-        "sync", help="catch the target up with rows SQLite received after the migration",
+        "sync",
+        help="catch the target up with rows SQLite received after the migration",
         description="Compare the SQLite file with a target it was migrated to and show (with "
-        "--execute: apply, verify and commit) the rows to insert, update and delete.")
+        "--execute: apply, verify and commit) the rows to insert, update and delete.",
+    )
     parser.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     parser.add_argument("--sqlite", type=Path, help="the SQLite file (default: from the config)")
     parser.add_argument("--postgres-dsn", help="target DSN (default: the config's postgres_dsn)")
-    parser.add_argument("--execute", action="store_true",
-                        help="apply the changes (default: dry run)")
-    parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE,
-                        help=f"rows per batch (default {DEFAULT_BATCH_SIZE})")
+    parser.add_argument(
+        "--execute", action="store_true", help="apply the changes (default: dry run)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"rows per batch (default {DEFAULT_BATCH_SIZE})",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--report", type=Path, help="also save the JSON report to this file")
     parser.set_defaults(handler=handle, repair=[])
@@ -52,14 +59,19 @@ def handle(args: argparse.Namespace) -> int:
 
     inputs = flags_or_config(args)
     if inputs.sqlite is None:
-        raise BadInput("No SQLite file: pass --sqlite reports/session_data.sqlite "
-                       f"or set [ingest] db_path in {args.config}.")
+        raise BadInput(
+            "No SQLite file: pass --sqlite reports/session_data.sqlite "
+            f"or set [ingest] db_path in {args.config}."
+        )
     options = _options(args)
     started = time.monotonic()
     if not args.execute:
         plan = plan_sync(inputs.sqlite, inputs.target, options, on_phase=_phase_printer(args))
-        _emit(args, sync_plan_to_dict(plan, elapsed_s=time.monotonic() - started),
-              render_sync_plan(plan))
+        _emit(
+            args,
+            sync_plan_to_dict(plan, elapsed_s=time.monotonic() - started),
+            render_sync_plan(plan),
+        )
         if plan.refusals:
             # Not a failure of the dry run: the plan was printed; say why --execute would stop.
             print(f"ailt-migrate: --execute would refuse: {plan.refusals[0]}", file=sys.stderr)
@@ -78,7 +90,13 @@ def _execute(sqlite: Path, target: Target, options: Options) -> SyncResult:
     with _cancel_on_sigint() as cancelled:
         progress = TerminalProgress(0)
         try:
-            return execute_sync(sqlite, target, options, on_progress=progress.progress,
-                                on_phase=progress.phase, is_cancelled=cancelled.is_set)
+            return execute_sync(
+                sqlite,
+                target,
+                options,
+                on_progress=progress.progress,
+                on_phase=progress.phase,
+                is_cancelled=cancelled.is_set,
+            )
         finally:
             progress.close()

@@ -11,18 +11,24 @@ def _table(sync: SyncPlan, *, verified: dict[str, str] | None = None) -> list[st
     tables = sync.plan.tables
     width = max([len(t.name) for t in tables] + [5])
     last = "verified" if verified is not None else "status"
-    lines = [f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  "
-             f"{'insert':>7}  {'update':>7}  {'delete':>7}  {last}"]
+    lines = [
+        f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  "
+        f"{'insert':>7}  {'update':>7}  {'delete':>7}  {last}"
+    ]
     for t in tables:
         c = sync.changes[t.name].counts if t.name in sync.changes else {}
         status = verified.get(t.name, "") if verified is not None else t.status
-        lines.append(f"{t.name:<{width}}  {t.source_rows:>12,}  {t.target_rows:>13,}  "
-                     f"{c.get('insert', 0):>7,}  {c.get('update', 0):>7,}  "
-                     f"{c.get('delete', 0):>7,}  {status}")
+        lines.append(
+            f"{t.name:<{width}}  {t.source_rows:>12,}  {t.target_rows:>13,}  "
+            f"{c.get('insert', 0):>7,}  {c.get('update', 0):>7,}  "
+            f"{c.get('delete', 0):>7,}  {status}"
+        )
     tot = sync.totals
-    lines.append(f"{'total':<{width}}  {sum(t.source_rows for t in tables):>12,}  "
-                 f"{sum(t.target_rows for t in tables):>13,}  {tot['insert']:>7,}  "
-                 f"{tot['update']:>7,}  {tot['delete']:>7,}")
+    lines.append(
+        f"{'total':<{width}}  {sum(t.source_rows for t in tables):>12,}  "
+        f"{sum(t.target_rows for t in tables):>13,}  {tot['insert']:>7,}  "
+        f"{tot['update']:>7,}  {tot['delete']:>7,}"
+    )
     return lines
 
 
@@ -34,13 +40,19 @@ def render_sync_plan(sync: SyncPlan) -> str:
     if sync.refusals:
         lines += ["", *[f"Cannot sync: {r}" for r in sync.refusals]]
     elif sync.up_to_date:
-        lines += ["", "Nothing to do: the target already matches the SQLite file "
-                      "(every row compared). Nothing was written."]
+        lines += [
+            "",
+            "Nothing to do: the target already matches the SQLite file "
+            "(every row compared). Nothing was written.",
+        ]
     else:
         tot = sync.totals
-        lines += ["", f"Dry run only: nothing was written. Add --execute to insert "
-                      f"{tot['insert']:,}, update {tot['update']:,} and delete "
-                      f"{tot['delete']:,} row(s) in one verified transaction."]
+        lines += [
+            "",
+            f"Dry run only: nothing was written. Add --execute to insert "
+            f"{tot['insert']:,}, update {tot['update']:,} and delete "
+            f"{tot['delete']:,} row(s) in one verified transaction.",
+        ]
     return "\n".join(lines)
 
 
@@ -48,14 +60,26 @@ def render_sync_result(result: SyncResult) -> str:
     """After --execute: the changes, the full verification, and the commit."""
     sync = result.sync
     if not result.committed:
-        return "\n".join([*render_header(sync.plan), "", *_table(sync), "",
-                          "Nothing to do: the target already matches the SQLite file (every "
-                          "row compared). Nothing was written."])
-    verified = {c.table: ("counts and checksum match" if c.ok else "DIFFER")
-                for c in result.checks}
+        return "\n".join(
+            [
+                *render_header(sync.plan),
+                "",
+                *_table(sync),
+                "",
+                "Nothing to do: the target already matches the SQLite file (every "
+                "row compared). Nothing was written.",
+            ]
+        )
+    verified = {c.table: ("counts and checksum match" if c.ok else "DIFFER") for c in result.checks}
     tot = sync.totals
-    return "\n".join([
-        *render_header(sync.plan), "", *_table(sync, verified=verified), "",
-        f"Synced: {tot['insert']:,} inserted, {tot['update']:,} updated, {tot['delete']:,} "
-        f"deleted; every table verified in full against SQLite in {result.elapsed_s:.1f} s. "
-        "Committed."])
+    return "\n".join(
+        [
+            *render_header(sync.plan),
+            "",
+            *_table(sync, verified=verified),
+            "",
+            f"Synced: {tot['insert']:,} inserted, {tot['update']:,} updated, {tot['delete']:,} "
+            f"deleted; every table verified in full against SQLite in {result.elapsed_s:.1f} s. "
+            "Committed.",
+        ]
+    )

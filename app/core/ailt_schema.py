@@ -72,7 +72,8 @@ def _c(name: str, sqlite_type: str = "TEXT", **kw: object) -> Column:
 
 def _prompt_child(name: str, *columns: Column) -> TableSpec:
     return TableSpec(
-        name, (_c("prompt_id", "INTEGER", not_null=True), *columns),
+        name,
+        (_c("prompt_id", "INTEGER", not_null=True), *columns),
         (ForeignKey("prompt_id", "prompts"),),
     )
 
@@ -88,8 +89,18 @@ SESSIONS = TableSpec(
     "sessions",
     (
         _c("file_id", "INTEGER", not_null=True, unique=True),
-        *(_c(n) for n in ("session_id", "session_timestamp", "cwd", "approval_policy",
-                          "sandbox_mode", "network_access", "raw_json")),
+        *(
+            _c(n)
+            for n in (
+                "session_id",
+                "session_timestamp",
+                "cwd",
+                "approval_policy",
+                "sandbox_mode",
+                "network_access",
+                "raw_json",
+            )
+        ),
     ),
     (ForeignKey("file_id", "files"),),
 )
@@ -98,8 +109,10 @@ PROMPTS = TableSpec(
     (
         _c("file_id", "INTEGER", not_null=True),
         _c("prompt_index", "INTEGER", not_null=True),
-        *(_c(n) for n in ("timestamp", "message", "active_file", "open_tabs", "my_request",
-                          "raw_json")),
+        *(
+            _c(n)
+            for n in ("timestamp", "message", "active_file", "open_tabs", "my_request", "raw_json")
+        ),
     ),
     (ForeignKey("file_id", "files"),),
 )
@@ -107,8 +120,12 @@ REDACTIONS = TableSpec(
     "redactions",
     (
         _c("prompt_id", "INTEGER"),
-        _c("scope", not_null=True, sqlite_default="'prompt'",
-           check="scope IN ('prompt','field','global')"),
+        _c(
+            "scope",
+            not_null=True,
+            sqlite_default="'prompt'",
+            check="scope IN ('prompt','field','global')",
+        ),
         _c("field_path"),
         _c("replacement_text", not_null=True),
         _c("reason"),
@@ -132,8 +149,18 @@ TOKEN_MESSAGES = _prompt_child(
 )
 TURN_CONTEXT_MESSAGES = _prompt_child(
     "turn_context_messages",
-    *(_c(n) for n in ("timestamp", "cwd", "approval_policy", "sandbox_mode", "network_access",
-                      "writable_roots", "raw_json")),
+    *(
+        _c(n)
+        for n in (
+            "timestamp",
+            "cwd",
+            "approval_policy",
+            "sandbox_mode",
+            "network_access",
+            "writable_roots",
+            "raw_json",
+        )
+    ),
 )
 AGENT_REASONING_MESSAGES = _prompt_child(
     "agent_reasoning_messages", *(_c(n) for n in ("timestamp", "source", "text", "raw_json"))
@@ -143,8 +170,19 @@ FUNCTION_PLAN_MESSAGES = _prompt_child(
 )
 FUNCTION_CALLS = _prompt_child(
     "function_calls",
-    *(_c(n) for n in ("call_timestamp", "output_timestamp", "name", "call_id", "arguments",
-                      "output", "raw_call_json", "raw_output_json")),
+    *(
+        _c(n)
+        for n in (
+            "call_timestamp",
+            "output_timestamp",
+            "name",
+            "call_id",
+            "arguments",
+            "output",
+            "raw_call_json",
+            "raw_output_json",
+        )
+    ),
 )
 EVENTS = TableSpec(
     "events",
@@ -163,8 +201,16 @@ EVENTS = TableSpec(
 
 # Parents first: the copy order the format page gives.
 KNOWN_TABLES: tuple[TableSpec, ...] = (
-    FILES, SESSIONS, PROMPTS, REDACTIONS, TOKEN_MESSAGES, TURN_CONTEXT_MESSAGES,
-    AGENT_REASONING_MESSAGES, FUNCTION_PLAN_MESSAGES, FUNCTION_CALLS, EVENTS,
+    FILES,
+    SESSIONS,
+    PROMPTS,
+    REDACTIONS,
+    TOKEN_MESSAGES,
+    TURN_CONTEXT_MESSAGES,
+    AGENT_REASONING_MESSAGES,
+    FUNCTION_PLAN_MESSAGES,
+    FUNCTION_CALLS,
+    EVENTS,
 )
 KNOWN_BY_NAME: dict[str, TableSpec] = {t.name: t for t in KNOWN_TABLES}
 OLDER_TABLES = frozenset(t.name for t in KNOWN_TABLES) - {"redactions"}

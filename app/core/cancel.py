@@ -19,8 +19,11 @@ STEPS = 20_000  # SQLite VM steps between checks: well under a millisecond each 
 
 
 @contextmanager
-def cancellable(conn: sqlite3.Connection, is_cancelled: Callable[[], bool],
-                message: str = "Cancelled: nothing was written.") -> Iterator[None]:
+def cancellable(
+    conn: sqlite3.Connection,
+    is_cancelled: Callable[[], bool],
+    message: str = "Cancelled: nothing was written.",
+) -> Iterator[None]:
     """Interrupt ``conn``'s statements once ``is_cancelled()``; raise ``Cancelled`` then."""
     conn.set_progress_handler(lambda: 1 if is_cancelled() else 0, STEPS)
     try:

@@ -107,11 +107,15 @@ def _has_passfile(target: Target) -> bool:
 
 def _open(target: Target, autocommit: bool, timeout_s: int) -> psycopg.Connection:
     # libpq keywords go in the conninfo; the password only as a keyword argument.
-    params = {"application_name": "ailt-migrate", "connect_timeout": str(timeout_s),
-              **target.params}
+    params = {
+        "application_name": "ailt-migrate",
+        "connect_timeout": str(timeout_s),
+        **target.params,
+    }
     try:
-        conn = psycopg.connect(make_conninfo(**params), autocommit=autocommit,
-                               password=target.password)
+        conn = psycopg.connect(
+            make_conninfo(**params), autocommit=autocommit, password=target.password
+        )
     except psycopg.Error as exc:
         raise classify(exc, target) from None
     try:
@@ -133,35 +137,56 @@ def classify(exc: BaseException, target: Target) -> ConnectFailed:
     if "no password supplied" in low:
         return ConnectFailed(
             f"{target.user} needs a password on {where}: enter it, or set PGPASSWORD, "
-            "or add it to ~/.pgpass.", ConnectKind.NO_PASSWORD)
+            "or add it to ~/.pgpass.",
+            ConnectKind.NO_PASSWORD,
+        )
     if "password authentication failed" in low or "authentication failed" in low:
         return ConnectFailed(
             f"The password for {target.user} was rejected by {target.host}:{target.port}: "
-            "check it and try again.", ConnectKind.AUTH)
+            "check it and try again.",
+            ConnectKind.AUTH,
+        )
     if "does not exist" in low and "database" in low:
         return ConnectFailed(
             f"Database {target.dbname!r} does not exist on {target.host}:{target.port}: "
-            "create it (createdb) or choose another database.", ConnectKind.NO_DATABASE)
+            "create it (createdb) or choose another database.",
+            ConnectKind.NO_DATABASE,
+        )
     if "role" in low and "does not exist" in low:
         return ConnectFailed(
             f"Role {target.user!r} does not exist on {target.host}:{target.port}: "
-            "check the user name.", ConnectKind.AUTH)
+            "check the user name.",
+            ConnectKind.AUTH,
+        )
     if "ssl" in low and ("required" in low or "no encryption" in low or "not support" in low):
         return ConnectFailed(
             f"{target.host}:{target.port} and the connection disagree on SSL: "
             "try sslmode=require (or sslmode=disable for a local server).",
-            ConnectKind.SSL_REQUIRED)
+            ConnectKind.SSL_REQUIRED,
+        )
     if "permission denied" in low:
         return ConnectFailed(
             f"{target.user} may not connect to {target.dbname!r}: "
-            "ask the database owner to GRANT CONNECT.", ConnectKind.PERMISSION)
-    unreachable = ("connection refused", "could not translate host name", "timeout expired",
-                   "no such file or directory", "network is unreachable", "no route to host",
-                   "could not connect", "name or service not known", "connection timed out")
+            "ask the database owner to GRANT CONNECT.",
+            ConnectKind.PERMISSION,
+        )
+    unreachable = (
+        "connection refused",
+        "could not translate host name",
+        "timeout expired",
+        "no such file or directory",
+        "network is unreachable",
+        "no route to host",
+        "could not connect",
+        "name or service not known",
+        "connection timed out",
+    )
     if any(u in low for u in unreachable):
         return ConnectFailed(
             f"Cannot reach PostgreSQL at {target.host}:{target.port}: check the host and port, "
-            "and that the server is running and accepts connections.", ConnectKind.UNREACHABLE)
+            "and that the server is running and accepts connections.",
+            ConnectKind.UNREACHABLE,
+        )
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return ConnectFailed(f"Cannot connect to {where}: {first_line}.", ConnectKind.OTHER)
 
@@ -183,7 +208,8 @@ def create_database(target: Target, keyring_lookup: PasswordLookup | None = None
         raise ConnectFailed(
             f"{target.user} may not create databases: ask an administrator to run "
             f"CREATE DATABASE {target.dbname} OWNER {target.user}.",
-            ConnectKind.PERMISSION) from None
+            ConnectKind.PERMISSION,
+        ) from None
     except psycopg.Error as exc:
         raise classify(exc, target) from None
     finally:

@@ -58,8 +58,14 @@ Convert = Callable[[Any], Any]
 _PACK = struct.Struct(">d").pack
 CANCELLED = "Cancelled: nothing was committed, the target is unchanged."
 # The binary type each kind is hashed as (text travels as its bytes, like bytea).
-CANONICAL_BINARY = {INT: "int8", FLOAT: "float8", FLOAT4: "float8", TEXT: "bytea",
-                    BYTEA: "bytea", TIMESTAMPTZ: "timestamptz"}
+CANONICAL_BINARY = {
+    INT: "int8",
+    FLOAT: "float8",
+    FLOAT4: "float8",
+    TEXT: "bytea",
+    BYTEA: "bytea",
+    TIMESTAMPTZ: "timestamptz",
+}
 
 
 def copy_table(
@@ -84,16 +90,20 @@ def copy_table(
     if freeze:
         options.append(sql.SQL("FREEZE"))
     stmt = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
-        tm.ident, sql.SQL(", ").join(c.ident for c in tm.copied),
-        sql.SQL(" ({})").format(sql.SQL(", ").join(options)) if options else sql.SQL(""))
+        tm.ident,
+        sql.SQL(", ").join(c.ident for c in tm.copied),
+        sql.SQL(" ({})").format(sql.SQL(", ").join(options)) if options else sql.SQL(""),
+    )
     read = tuple(c.name for c in tm.columns)  # PostgreSQL's generated columns are hashed too
     with conn.cursor() as cur:
         plan = _binary_plan(cur, tm) if tm.binary else _text_plan(cur, tm)
         done = 0
         # The queued writer feeds the socket from a thread, so this thread keeps reading SQLite
         # and formatting rows while the server is busy parsing the previous chunk.
-        with _TextFactory(src, repair.text_factory()), \
-                cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as cp:
+        with (
+            _TextFactory(src, repair.text_factory()),
+            cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as cp,
+        ):
             for batch in src.rows(tm.source, read, batch_size):
                 if is_cancelled():
                     raise Cancelled(CANCELLED)
@@ -107,11 +117,15 @@ def copy_table(
     return checksum, repair.changed
 
 
-def source_checksum(conn: psycopg.Connection, src: SqliteSource, tm: TableMap, *,
-                    batch_size: int,
-                    on_batch: Callable[[list[tuple[Any, ...]], list[bytearray] | None], None]
-                    | None = None,
-                    is_cancelled: Callable[[], bool] = lambda: False) -> Checksum:
+def source_checksum(
+    conn: psycopg.Connection,
+    src: SqliteSource,
+    tm: TableMap,
+    *,
+    batch_size: int,
+    on_batch: Callable[[list[tuple[Any, ...]], list[bytearray] | None], None] | None = None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> Checksum:
     """The checksum :func:`copy_table` computes for ``tm``, from SQLite alone: nothing is sent.
 
     Rows go through the very same plan as the copy, so a target filled some other way
@@ -151,8 +165,7 @@ def source_checksum(conn: psycopg.Connection, src: SqliteSource, tm: TableMap, *
 
 def canonical_rows(plan: _RowPlan, rows: list[tuple[Any, ...]]) -> list[bytearray]:
     """Each row of a binary plan in the canonical binary form the checksum hashes."""
-    fmt, conv = (plan.sent, plan.sent_conv) if plan.canon is None else (
-        plan.canon, plan.canon_conv)
+    fmt, conv = (plan.sent, plan.sent_conv) if plan.canon is None else (plan.canon, plan.canon_conv)
     tx = fmt.transformer
     if conv:
         rows = [_convert(r, conv) for r in rows]
@@ -169,11 +182,17 @@ def text_factory(tm: TableMap) -> Callable[[bytes], Any]:
     return _Repairer(tm, frozenset(), [], raw=tm.binary).text_factory()
 
 
-def copy_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
-              into: sql.Composable, batches: Callable[[], Iterable[list[tuple[Any, ...]]]], *,
-              on_rows: Callable[[int], None] = lambda n: None,
-              is_cancelled: Callable[[], bool] = lambda: False,
-              set_text_factory: bool = True) -> int:
+def copy_rows(
+    conn: psycopg.Connection,
+    src: SqliteSource,
+    tm: TableMap,
+    into: sql.Composable,
+    batches: Callable[[], Iterable[list[tuple[Any, ...]]]],
+    *,
+    on_rows: Callable[[int], None] = lambda n: None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+    set_text_factory: bool = True,
+) -> int:
     """COPY the rows ``batches()`` reads from ``src`` into ``into`` (e.g. a temporary table).
 
     Formatted exactly as :func:`copy_table` formats them; ``batches`` yields rows of every
@@ -183,7 +202,8 @@ def copy_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
     """
     options = sql.SQL(" (FORMAT BINARY)") if tm.binary else sql.SQL("")
     stmt = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
-        into, sql.SQL(", ").join(c.ident for c in tm.copied), options)
+        into, sql.SQL(", ").join(c.ident for c in tm.copied), options
+    )
     scratch = Checksum()
     done = 0
     with conn.cursor() as cur:
@@ -211,15 +231,21 @@ class _RowPlan:
     Without a ``canon`` formatter the bytes sent are the canonical form.
     """
 
-    def __init__(self, sent: Formatter, sent_conv: list[Convert | None],
-                 project: list[int] | None, canon: Formatter | None = None,
-                 canon_conv: list[Convert | None] | None = None) -> None:
+    def __init__(
+        self,
+        sent: Formatter,
+        sent_conv: list[Convert | None],
+        project: list[int] | None,
+        canon: Formatter | None = None,
+        canon_conv: list[Convert | None] | None = None,
+    ) -> None:
         self.sent, self.canon, self.project = sent, canon, project
         self.sent_conv = sent_conv if any(sent_conv) else None
         self.canon_conv = canon_conv or []
 
-    def write(self, rows: list[tuple[Any, ...]], send: Callable[[Any], None],
-              checksum: Checksum) -> None:
+    def write(
+        self, rows: list[tuple[Any, ...]], send: Callable[[Any], None], checksum: Checksum
+    ) -> None:
         fmt = self.sent.write_row
         sent = rows
         if self.project is not None:
@@ -279,15 +305,19 @@ def _binary_plan(cur: psycopg.Cursor[Any], tm: TableMap) -> _RowPlan:
 def _text_plan(cur: psycopg.Cursor[Any], tm: TableMap) -> _RowPlan:
     names = [c.name for c in tm.columns]
     project = [names.index(c.name) for c in tm.copied]
-    return _RowPlan(TextFormatter(Transformer(cur)), [_sent_converter(c) for c in tm.copied],
-                    project if len(project) != len(names) else None,
-                    TextFormatter(Transformer(cur)),
-                    [_canonical_text(c) for c in tm.columns])
+    return _RowPlan(
+        TextFormatter(Transformer(cur)),
+        [_sent_converter(c) for c in tm.copied],
+        project if len(project) != len(names) else None,
+        TextFormatter(Transformer(cur)),
+        [_canonical_text(c) for c in tm.columns],
+    )
 
 
 def _convert(row: Row, converters: list[Convert | None]) -> tuple[Any, ...]:
-    return tuple(v if f is None or v is None else f(v)
-                 for v, f in zip(row, converters, strict=True))
+    return tuple(
+        v if f is None or v is None else f(v) for v, f in zip(row, converters, strict=True)
+    )
 
 
 def _binary_converter(col: ColumnMap) -> Convert | None:
@@ -352,6 +382,7 @@ def _truncator(n: int) -> Convert:
         if isinstance(value, bytes):
             return value.decode("utf-8", "surrogateescape")[:n].encode("utf-8", "surrogateescape")
         return str(value)[:n]
+
     return cut
 
 
@@ -408,10 +439,16 @@ class _Repairer:
     text arrives decoded, leniently for tables with undecodable cells.
     """
 
-    def __init__(self, tm: TableMap, repairs: frozenset[str], problems: list[Problem], *,
-                 raw: bool) -> None:
-        mine = [p for p in problems if p.table == tm.name and p.repair in repairs
-                and p.repair in (STRIP_NUL, REPLACE_INVALID_UTF8)]
+    def __init__(
+        self, tm: TableMap, repairs: frozenset[str], problems: list[Problem], *, raw: bool
+    ) -> None:
+        mine = [
+            p
+            for p in problems
+            if p.table == tm.name
+            and p.repair in repairs
+            and p.repair in (STRIP_NUL, REPLACE_INVALID_UTF8)
+        ]
         self.raw = raw
         self.changed: list[Problem] = []
         self.cells: dict[Any, list[Problem]] = {}
@@ -442,15 +479,20 @@ class _Repairer:
         for p in self.cells[key]:
             i = self.index[p.column]
             values[i] = self._repaired(values[i], p.repair)
-            what = ("NUL characters removed" if p.repair == STRIP_NUL
-                    else "invalid bytes replaced with U+FFFD")
+            what = (
+                "NUL characters removed"
+                if p.repair == STRIP_NUL
+                else "invalid bytes replaced with U+FFFD"
+            )
             self.changed.append(Problem(self.table, p.id, p.column, p.code, repaired=what))
         return tuple(values)
 
     def _repaired(self, value: Any, repair: str | None) -> Any:
         if repair == STRIP_NUL:
-            return value.replace(b"\x00" if isinstance(value, bytes) else "\x00",
-                                 b"" if isinstance(value, bytes) else "")
+            return value.replace(
+                b"\x00" if isinstance(value, bytes) else "\x00",
+                b"" if isinstance(value, bytes) else "",
+            )
         if isinstance(value, bytes):  # replace-invalid-utf8 on raw bytes
             return value.decode("utf-8", "replace").encode("utf-8")
         return value  # already decoded leniently
@@ -459,8 +501,9 @@ class _Repairer:
 class _TextFactory:
     """Context manager setting how the SQLite connection returns text, restored afterwards."""
 
-    def __init__(self, src: SqliteSource, factory: Callable[[bytes], Any], *,
-                 restore: bool = True) -> None:
+    def __init__(
+        self, src: SqliteSource, factory: Callable[[bytes], Any], *, restore: bool = True
+    ) -> None:
         self.src, self.factory, self.restore = src, factory, restore
 
     def __enter__(self) -> None:

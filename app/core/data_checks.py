@@ -25,8 +25,7 @@ def null_primary_keys(src: SqliteSource, maps: list[TableMap]) -> None:
         if tm.exists or not pk or tm.source.integer_pk or tm.source.without_rowid:
             continue  # WITHOUT ROWID tables refuse NULL keys themselves
         cond = " OR ".join(f"{_quote(c)} IS NULL" for c in pk)
-        row = src.conn.execute(
-            f"SELECT 1 FROM {_quote(tm.name)} WHERE {cond} LIMIT 1").fetchone()
+        row = src.conn.execute(f"SELECT 1 FROM {_quote(tm.name)} WHERE {cond} LIMIT 1").fetchone()
         tm.pk_as_unique = row is not None
 
 
@@ -39,16 +38,22 @@ def orphans(src: SqliteSource, maps: list[TableMap]) -> list[Problem]:
         if not fks:
             continue
         try:
-            rows = src.conn.execute(
-                f"PRAGMA foreign_key_check({_quote(tm.name)})").fetchall()
+            rows = src.conn.execute(f"PRAGMA foreign_key_check({_quote(tm.name)})").fetchall()
         except sqlite3.DatabaseError:
             continue  # a foreign key SQLite itself cannot check ("foreign key mismatch")
         for _table, rowid, parent, fkid in rows[:MAX_LISTED]:
             cols = fks.get(int(fkid), ())
             if parent not in mapped and parent.lower() not in {m.lower() for m in mapped}:
                 continue  # the parent table is missing: that foreign key is not migrated
-            found.append(Problem(tm.name, rowid, ", ".join(cols), ProblemCode.ORPHAN,
-                                 f"no row in {parent} matches it"))
+            found.append(
+                Problem(
+                    tm.name,
+                    rowid,
+                    ", ".join(cols),
+                    ProblemCode.ORPHAN,
+                    f"no row in {parent} matches it",
+                )
+            )
     return found
 
 
@@ -96,10 +101,16 @@ def _collisions(src: SqliteSource, tm: TableMap, columns: list[str]) -> list[Pro
             first = seen.setdefault(text, row[0])
             if first is not row[0] and first != row[0]:
                 shown = b", ".join(text).decode("utf-8", "replace")[:40]
-                found.append(Problem(tm.name, _key(row[0]), ", ".join(columns),
-                                     ProblemCode.COLLISION,
-                                     f"equal to row {_key(first)} once stored as TEXT "
-                                     f"({shown!r}); SQLite kept them apart by type"))
+                found.append(
+                    Problem(
+                        tm.name,
+                        _key(row[0]),
+                        ", ".join(columns),
+                        ProblemCode.COLLISION,
+                        f"equal to row {_key(first)} once stored as TEXT "
+                        f"({shown!r}); SQLite kept them apart by type",
+                    )
+                )
                 if len(found) >= MAX_LISTED:
                     break
     finally:

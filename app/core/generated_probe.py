@@ -23,17 +23,22 @@ PROBE = "_ailt_generated_probe"
 MAX_ROWS = 200_000  # beyond this, verification still compares every value
 
 
-def check(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
-          col: ColumnMap) -> str | None:
+def check(conn: psycopg.Connection, src: SqliteSource, tm: TableMap, col: ColumnMap) -> str | None:
     """None when PostgreSQL's expression computes SQLite's values; else why not."""
     others = [c for c in tm.columns if c.generated is None and c is not col]
     defs = [sql.SQL("{} {}").format(c.ident, sql.SQL(c.pg_type)) for c in others]
-    defs.append(sql.SQL("{} {} GENERATED ALWAYS AS ({}) STORED").format(
-        col.ident, sql.SQL(col.pg_type), sql.SQL(col.generated or "NULL")))
+    defs.append(
+        sql.SQL("{} {} GENERATED ALWAYS AS ({}) STORED").format(
+            col.ident, sql.SQL(col.pg_type), sql.SQL(col.generated or "NULL")
+        )
+    )
     try:
         with conn.transaction():
-            conn.execute(sql.SQL("CREATE TEMP TABLE {} (_ailt_ord bigint, {}) ON COMMIT DROP")
-                         .format(sql.Identifier(PROBE), sql.SQL(", ").join(defs)))
+            conn.execute(
+                sql.SQL("CREATE TEMP TABLE {} (_ailt_ord bigint, {}) ON COMMIT DROP").format(
+                    sql.Identifier(PROBE), sql.SQL(", ").join(defs)
+                )
+            )
             return _compare(conn, src, tm, col, others)
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -50,23 +55,33 @@ def _drop(conn: psycopg.Connection) -> None:
         pass
 
 
-def _compare(conn: psycopg.Connection, src: SqliteSource, tm: TableMap, col: ColumnMap,
-             others: list[ColumnMap]) -> str | None:
+def _compare(
+    conn: psycopg.Connection,
+    src: SqliteSource,
+    tm: TableMap,
+    col: ColumnMap,
+    others: list[ColumnMap],
+) -> str | None:
     names = ", ".join(_quote(c.name) for c in others)
     rows = src.conn.execute(
         f"SELECT {names}{', ' if names else ''}{_quote(col.name)} FROM {_quote(tm.name)} "
-        f"ORDER BY {order_key(tm.source)} LIMIT {MAX_ROWS}").fetchall()
+        f"ORDER BY {order_key(tm.source)} LIMIT {MAX_ROWS}"
+    ).fetchall()
     copy = sql.SQL("COPY {} (_ailt_ord{}) FROM STDIN").format(
-        sql.Identifier(PROBE), sql.SQL("").join(sql.SQL(", ") + c.ident for c in others))
+        sql.Identifier(PROBE), sql.SQL("").join(sql.SQL(", ") + c.ident for c in others)
+    )
     with conn.cursor() as cur, cur.copy(copy) as cp:
         for i, row in enumerate(rows):
             cp.write_row((i, *(for_copy(c, v) for c, v in zip(others, row, strict=False))))
-    computed = conn.execute(sql.SQL("SELECT {} FROM {} ORDER BY _ailt_ord").format(
-        col.ident, sql.Identifier(PROBE))).fetchall()
+    computed = conn.execute(
+        sql.SQL("SELECT {} FROM {} ORDER BY _ailt_ord").format(col.ident, sql.Identifier(PROBE))
+    ).fetchall()
     for i, (row, (theirs,)) in enumerate(zip(rows, computed, strict=True)):
         if not _same(row[-1], theirs):
-            return (f"PostgreSQL's translation computes other values (row {i + 1}: SQLite "
-                    f"{row[-1]!r}, PostgreSQL {theirs!r})")
+            return (
+                f"PostgreSQL's translation computes other values (row {i + 1}: SQLite "
+                f"{row[-1]!r}, PostgreSQL {theirs!r})"
+            )
     return None
 
 

@@ -29,8 +29,9 @@ def _sequence(conn: psycopg.Connection, tm: TableMap) -> str | None:
     if tm.source.integer_pk is None:
         return None
     key = tm.column(tm.source.integer_pk).pg_name
-    row = conn.execute("SELECT pg_get_serial_sequence(%s, %s)",
-                       [tm.ident.as_string(conn), key]).fetchone()
+    row = conn.execute(
+        "SELECT pg_get_serial_sequence(%s, %s)", [tm.ident.as_string(conn), key]
+    ).fetchone()
     return str(row[0]) if row and row[0] else None
 
 
@@ -47,8 +48,11 @@ def record(conn: psycopg.Connection, tm: TableMap) -> None:
         return
     high_water = following - 1
     with contextlib.suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
-        conn.execute(sql.SQL("COMMENT ON SEQUENCE {} IS {}").format(
-            sql.SQL(seq), sql.Literal(NOTE.format(high_water))))
+        conn.execute(
+            sql.SQL("COMMENT ON SEQUENCE {} IS {}").format(
+                sql.SQL(seq), sql.Literal(NOTE.format(high_water))
+            )
+        )
 
 
 def recorded(conn: psycopg.Connection, tm: TableMap) -> int | None:
@@ -66,8 +70,9 @@ def next_value(conn: psycopg.Connection, tm: TableMap) -> int | None:
     seq = _sequence(conn, tm)
     if seq is None:
         return None
-    state = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(
-        sql.SQL(seq))).fetchone()
+    state = conn.execute(
+        sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(seq))
+    ).fetchone()
     if state is None:
         return None
     return int(state[0]) + 1 if state[1] else int(state[0])

@@ -53,9 +53,14 @@ class SchemaObject:
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form (``objects`` in ``--json`` and the saved report)."""
-        return {"kind": str(self.kind), "name": self.name, "table": self.table,
-                "verdict": str(self.verdict), "detail": self.detail,
-                "postgres": self.postgres}
+        return {
+            "kind": str(self.kind),
+            "name": self.name,
+            "table": self.table,
+            "verdict": str(self.verdict),
+            "detail": self.detail,
+            "postgres": self.postgres,
+        }
 
     @property
     def line(self) -> str:

@@ -29,8 +29,9 @@ from app.core.target_schema import (
 WIDER = {FLOAT4: "double precision", INT: "bigint", TEXT: "text"}
 
 
-def decide(schema: SchemaPlan, maps: list[TableMap], problems: list[Problem],
-           repairs: frozenset[str]) -> None:
+def decide(
+    schema: SchemaPlan, maps: list[TableMap], problems: list[Problem], repairs: frozenset[str]
+) -> None:
     """Apply the user's choice to the columns that hold lossy or out-of-range values."""
     columns: dict[tuple[str, str], int] = {}
     for p in problems:
@@ -49,26 +50,40 @@ def decide(schema: SchemaPlan, maps: list[TableMap], problems: list[Problem],
 
 
 def _widen(schema: SchemaPlan, tm: TableMap, col: ColumnMap, n: int) -> None:
-    wider = ("numeric" if col.kind == FLOAT or col.numeric_typmod is not None
-             else WIDER.get(col.kind))
+    wider = (
+        "numeric" if col.kind == FLOAT or col.numeric_typmod is not None else WIDER.get(col.kind)
+    )
     if wider is None:
         return
-    obj = SchemaObject(Kind.COLUMN, f"{tm.name}.{col.name}", tm.name, Verdict.TRANSLATED,
-                       f"widened from {col.pg_type}: it cannot hold {n} value(s) exactly",
-                       wider)
+    obj = SchemaObject(
+        Kind.COLUMN,
+        f"{tm.name}.{col.name}",
+        tm.name,
+        Verdict.TRANSLATED,
+        f"widened from {col.pg_type}: it cannot hold {n} value(s) exactly",
+        wider,
+    )
     schema.objects.append(obj)
-    schema.steps.append(DdlStep(
-        Phase.DEFAULT, tm.name,
-        sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE " + wider).format(tm.ident, col.ident),
-        obj, required=True,
-        advice=f"widening needs the owner of {tm.name} and no view or rule depending on "
-               f"the column; or choose --repair {ACCEPT_LOSSY} instead"))
+    schema.steps.append(
+        DdlStep(
+            Phase.DEFAULT,
+            tm.name,
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE " + wider).format(tm.ident, col.ident),
+            obj,
+            required=True,
+            advice=f"widening needs the owner of {tm.name} and no view or rule depending on "
+            f"the column; or choose --repair {ACCEPT_LOSSY} instead",
+        )
+    )
     if col.numeric_typmod is not None:
         col.pg_type, col.numeric_typmod = wider, None  # kind stays: read back exactly
         return
     col.pg_type = wider
-    col.kind = NUMERIC if wider == "numeric" else {"double precision": FLOAT, "bigint": INT,
-                                                   "text": TEXT}[wider]
+    col.kind = (
+        NUMERIC
+        if wider == "numeric"
+        else {"double precision": FLOAT, "bigint": INT, "text": TEXT}[wider]
+    )
     col.binary_type = BINARY_TYPES.get(wider)
     col.int_range = None
     col.max_chars = None

@@ -58,6 +58,7 @@ def _ignore_phase(phase: str) -> None:
 def _table_progress(on_progress: ProgressFn, table: str, total: int) -> Callable[[int], None]:
     def report(done: int) -> None:
         on_progress(table, done, total)
+
     return report
 
 
@@ -89,17 +90,25 @@ class Result:
         return sum(c.target_rows for c in self.checks)
 
 
-def execute(source_path: Path, target: Target, options: Options | None = None, *,
-            on_progress: ProgressFn = _ignore_progress, on_phase: PhaseFn = _ignore_phase,
-            on_plan: Callable[[Plan], None] | None = None,
-            is_cancelled: Callable[[], bool] = _never) -> Result:
+def execute(
+    source_path: Path,
+    target: Target,
+    options: Options | None = None,
+    *,
+    on_progress: ProgressFn = _ignore_progress,
+    on_phase: PhaseFn = _ignore_phase,
+    on_plan: Callable[[Plan], None] | None = None,
+    is_cancelled: Callable[[], bool] = _never,
+) -> Result:
     """Check again, then migrate in one transaction; commit only if verification passes."""
     options = options or Options()
     unknown = options.repairs - set(REPAIRS)
     if unknown:
         from app.core.errors import BadInput
-        raise BadInput(f"Unknown repair {sorted(unknown)[0]!r}: choose from "
-                       + ", ".join(REPAIRS) + ".")
+
+        raise BadInput(
+            f"Unknown repair {sorted(unknown)[0]!r}: choose from " + ", ".join(REPAIRS) + "."
+        )
     started = time.monotonic()
     with ExitStack() as stack:
         on_phase("Reading the SQLite file")
@@ -110,13 +119,13 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
         # Repairs need every problem located up front; otherwise the copy itself finds the
         # NULs and bad UTF-8 as it reads every byte, and only then do we scan to list them.
         try:
-            plan = build_plan(src, connected, options, on_phase, is_cancelled,
-                              thorough=bool(options.repairs))
+            plan = build_plan(
+                src, connected, options, on_phase, is_cancelled, thorough=bool(options.repairs)
+            )
             if plan.unrepaired(options.repairs) and not options.repairs:
                 # About to refuse for values: list them all, as the dry run does, so the count
                 # and the first value named are the same as the dry run's.
-                plan = build_plan(src, connected, options, on_phase, is_cancelled,
-                                  thorough=True)
+                plan = build_plan(src, connected, options, on_phase, is_cancelled, thorough=True)
         except sqlite3.Error as exc:  # a file SQLite can open but not read through
             raise sqlite_error(src.path, exc) from None
         check_executable(plan, options.repairs)
@@ -124,14 +133,16 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
             on_plan(plan)
         result = Result(plan)
         try:
-            _migrate(src, connected.conn, plan, options, result, on_progress, on_phase,
-                     is_cancelled)
+            _migrate(
+                src, connected.conn, plan, options, result, on_progress, on_phase, is_cancelled
+            )
         except SchemaStepFailed as exc:
             _rollback(connected.conn)
             raise Refused(
                 f"PostgreSQL rejected the {scrub(str(exc), target.secrets())}; nothing was "
                 "committed. The dry run should have found this: please report it with the "
-                "dry run's output.") from None
+                "dry run's output."
+            ) from None
         except sqlite3.Error as exc:
             _rollback(connected.conn)
             raise sqlite_error(src.path, exc) from None
@@ -143,13 +154,16 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
             raise ConnectFailed(
                 "The connection to PostgreSQL was lost during the migration "
                 f"({scrub(str(exc).strip().splitlines()[0], target.secrets())}); nothing was "
-                "committed: check the server and run again.", "lost") from None
+                "committed: check the server and run again.",
+                "lost",
+            ) from None
         except psycopg.Error as exc:
             _rollback(connected.conn)
             raise Refused(
                 "PostgreSQL rejected the migration "
                 f"({scrub(str(exc).strip().splitlines()[0], target.secrets())}); nothing was "
-                "committed.") from None
+                "committed."
+            ) from None
         except BaseException:
             _rollback(connected.conn)
             raise
@@ -157,8 +171,9 @@ def execute(source_path: Path, target: Target, options: Options | None = None, *
         return result
 
 
-def _refuse_with_problems(src: SqliteSource, plan: Plan, exc: Exception,
-                         target: Target) -> NoReturn:
+def _refuse_with_problems(
+    src: SqliteSource, plan: Plan, exc: Exception, target: Target
+) -> NoReturn:
     """The copy met a value PostgreSQL refuses: list every such value, then refuse."""
     plan.problems = scan(src, plan.maps, thorough=True)
     if plan.problems:
@@ -169,9 +184,11 @@ def _refuse_with_problems(src: SqliteSource, plan: Plan, exc: Exception,
     detail = scrub(getattr(diag, "message_detail", None) or "", target.secrets())
     where = f" in {table}" if table else ""
     more = f" ({detail})" if detail else ""
-    raise Refused(f"PostgreSQL rejected a value{where}: {reason}{more}; nothing was "
-                  "committed. The target table's own rules refuse it: change the table or "
-                  "choose an empty database.")
+    raise Refused(
+        f"PostgreSQL rejected a value{where}: {reason}{more}; nothing was "
+        "committed. The target table's own rules refuse it: change the table or "
+        "choose an empty database."
+    )
 
 
 def _rollback(conn: psycopg.Connection) -> None:
@@ -179,9 +196,16 @@ def _rollback(conn: psycopg.Connection) -> None:
         conn.rollback()
 
 
-def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: Options,
-             result: Result, on_progress: ProgressFn, on_phase: PhaseFn,
-             is_cancelled: Callable[[], bool]) -> None:
+def _migrate(
+    src: SqliteSource,
+    conn: psycopg.Connection,
+    plan: Plan,
+    options: Options,
+    result: Result,
+    on_progress: ProgressFn,
+    on_phase: PhaseFn,
+    is_cancelled: Callable[[], bool],
+) -> None:
     created = {tm.name for tm in plan.maps if not tm.exists}
     on_phase("Creating tables")
     prefer_lz4(conn)
@@ -193,34 +217,51 @@ def _migrate(src: SqliteSource, conn: psycopg.Connection, plan: Plan, options: O
         total = tm.source.rows
         on_progress(tm.name, 0, total)
         checksum, repaired = copy_table(
-            conn, src, tm, freeze=tm.name in created, batch_size=options.batch_size,
-            repairs=options.repairs, problems=plan.problems,
+            conn,
+            src,
+            tm,
+            freeze=tm.name in created,
+            batch_size=options.batch_size,
+            repairs=options.repairs,
+            problems=plan.problems,
             on_rows=_table_progress(on_progress, tm.name, total),
-            is_cancelled=is_cancelled)
+            is_cancelled=is_cancelled,
+        )
         sums[tm.name] = checksum
         result.repaired += repaired
     if ACCEPT_LOSSY in options.repairs and WIDEN not in options.repairs:
-        result.repaired += [replace(p, repaired=f"accepted: {p.detail}")
-                            for p in plan.problems if p.code == ProblemCode.LOSSY]
+        result.repaired += [
+            replace(p, repaired=f"accepted: {p.detail}")
+            for p in plan.problems
+            if p.code == ProblemCode.LOSSY
+        ]
     on_phase("Adding keys, constraints and indexes")
     apply(conn, plan.schema, AFTER_COPY)
     result.copy_s = time.monotonic() - copy_started
     verify_started = time.monotonic()
     on_phase("Verifying")
     for tm in plan.maps:
-        result.checks.append(check_table(conn, tm, sums[tm.name], created=tm.name in created,
-                                         is_cancelled=is_cancelled))
+        result.checks.append(
+            check_table(
+                conn, tm, sums[tm.name], created=tm.name in created, is_cancelled=is_cancelled
+            )
+        )
     result.verify_s = time.monotonic() - verify_started
     if not (result.counts_match and result.checksums_match):
         failed = [c.table for c in result.checks if not c.ok]
         conn.rollback()
-        triggers = [w for tm in plan.maps if tm.name in failed for w in tm.warnings
-                    if "trigger" in w]
-        cause = (" The target's triggers are the likely cause: " + "; ".join(triggers) + "."
-                 if triggers else " Please report this with the dry run's output.")
+        triggers = [
+            w for tm in plan.maps if tm.name in failed for w in tm.warnings if "trigger" in w
+        ]
+        cause = (
+            " The target's triggers are the likely cause: " + "; ".join(triggers) + "."
+            if triggers
+            else " Please report this with the dry run's output."
+        )
         raise VerificationFailed(
             f"Verification failed for {', '.join(failed)}: PostgreSQL holds other values "
-            f"than SQLite, so nothing was committed.{cause}")
+            f"than SQLite, so nothing was committed.{cause}"
+        )
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
     # Last, because setval is not undone by a rollback: a run that fails or is cancelled

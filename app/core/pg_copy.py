@@ -14,5 +14,13 @@ from psycopg._copy_base import _binary_trailer as BINARY_TRAILER
 from psycopg.adapt import Transformer
 from psycopg.copy import QueuedLibpqWriter
 
-__all__ = ["BINARY_SIGNATURE", "BINARY_TRAILER", "BinaryFormatter", "Formatter",
-           "QueuedLibpqWriter", "TextFormatter", "Transformer", "format_row_binary"]
+__all__ = [
+    "BINARY_SIGNATURE",
+    "BINARY_TRAILER",
+    "BinaryFormatter",
+    "Formatter",
+    "QueuedLibpqWriter",
+    "TextFormatter",
+    "Transformer",
+    "format_row_binary",
+]

@@ -43,8 +43,12 @@ class TableStatus(StrEnum):
     PROBLEM = "problem"
 
 
-READY, NOT_EMPTY, WILL_CREATE, PROBLEM = (TableStatus.READY, TableStatus.NOT_EMPTY,
-                                          TableStatus.WILL_CREATE, TableStatus.PROBLEM)
+READY, NOT_EMPTY, WILL_CREATE, PROBLEM = (
+    TableStatus.READY,
+    TableStatus.NOT_EMPTY,
+    TableStatus.WILL_CREATE,
+    TableStatus.PROBLEM,
+)
 
 
 @dataclass
@@ -125,16 +129,24 @@ class Plan:
         return self.source.path
 
 
-def build_table_plans(maps: list[TableMap], problems: list[Problem],
-                      can_create: bool, schema: SchemaPlan | None = None) -> list[TablePlan]:
+def build_table_plans(
+    maps: list[TableMap],
+    problems: list[Problem],
+    can_create: bool,
+    schema: SchemaPlan | None = None,
+) -> list[TablePlan]:
     """Turn the schema match and the scan into one status per table."""
     bad_tables = {p.table for p in problems}
     refused = {o.table: o for o in (schema.refused if schema else []) if o.table}
     plans = []
     for tm in maps:
         notes = list(tm.warnings)
-        if tm.problems or tm.name in bad_tables or (not tm.exists and not can_create) \
-                or tm.name in refused:
+        if (
+            tm.problems
+            or tm.name in bad_tables
+            or (not tm.exists and not can_create)
+            or tm.name in refused
+        ):
             status = PROBLEM
             notes += tm.problems
             if tm.name in refused:
@@ -152,16 +164,19 @@ def build_table_plans(maps: list[TableMap], problems: list[Problem],
             status = READY
         if not tm.source.known:
             notes.append("not an AI Log Trail table: translated from the file and copied too")
-        plans.append(TablePlan(tm.name, tm.source.known, tm.source.rows, tm.target_rows,
-                               tm.exists, status, notes))
+        plans.append(
+            TablePlan(
+                tm.name, tm.source.known, tm.source.rows, tm.target_rows, tm.exists, status, notes
+            )
+        )
     return plans
 
 
 def can_create_tables(conn: psycopg.Connection) -> bool:
     """Whether the user may create tables in the current schema."""
     row = conn.execute(
-        "SELECT current_schema() IS NOT NULL "
-        "AND has_schema_privilege(current_schema(), 'CREATE')").fetchone()
+        "SELECT current_schema() IS NOT NULL AND has_schema_privilege(current_schema(), 'CREATE')"
+    ).fetchone()
     return bool(row and row[0])
 
 
@@ -173,8 +188,13 @@ def _ignore_phase(phase: str) -> None:
     return None
 
 
-def dry_run(source_path: Path, target: Target, options: Options | None = None,
-            on_phase: PhaseFn = _ignore_phase, is_cancelled: Callable[[], bool] = _never) -> Plan:
+def dry_run(
+    source_path: Path,
+    target: Target,
+    options: Options | None = None,
+    on_phase: PhaseFn = _ignore_phase,
+    is_cancelled: Callable[[], bool] = _never,
+) -> Plan:
     """Connect to both sides, compare, scan, rehearse the DDL; write nothing anywhere.
 
     Raises ``BadInput`` (file), ``ConnectFailed`` (server) or ``Cancelled``.
@@ -200,8 +220,15 @@ def connect_target(target: Target, options: Options) -> Connected:
     return connect(target, keyring_lookup=options.keyring_lookup, prompt=options.prompt)
 
 
-def build_plan(src: SqliteSource, connected: Connected, options: Options, on_phase: PhaseFn,
-               is_cancelled: Callable[[], bool], *, thorough: bool = True) -> Plan:
+def build_plan(
+    src: SqliteSource,
+    connected: Connected,
+    options: Options,
+    on_phase: PhaseFn,
+    is_cancelled: Callable[[], bool],
+    *,
+    thorough: bool = True,
+) -> Plan:
     """The plan for ``src`` into the connected target: schema, rehearsal, scan, checks.
 
     Runs inside the connection's transaction and leaves nothing behind in it (the rehearsal is
@@ -230,11 +257,22 @@ def build_plan(src: SqliteSource, connected: Connected, options: Options, on_pha
     info = src.info()
     warnings = [w for tm in maps for w in tm.warnings]
     if not any(t.known for t in info.tables):
-        warnings.append(f"{info.path.name} holds no AI Log Trail tables "
-                        f"({len(info.tables)} other table(s))")
+        warnings.append(
+            f"{info.path.name} holds no AI Log Trail tables ({len(info.tables)} other table(s))"
+        )
     tables = build_table_plans(maps, problems, can_create, schema)
-    return Plan(info, connected.target, connected.server_version, tables, problems, warnings,
-                connected.password_source, maps, can_create, schema)
+    return Plan(
+        info,
+        connected.target,
+        connected.server_version,
+        tables,
+        problems,
+        warnings,
+        connected.password_source,
+        maps,
+        can_create,
+        schema,
+    )
 
 
 def _prefer_target_schema(conn: psycopg.Connection) -> set[str]:
@@ -243,15 +281,19 @@ def _prefer_target_schema(conn: psycopg.Connection) -> set[str]:
     row = conn.execute("SELECT current_schema()").fetchone()
     if not row or row[0] is None:
         return set()
-    conn.execute(sql.SQL("SET LOCAL search_path = {}, pg_catalog").format(
-        sql.Identifier(row[0])))
-    return {r[0] for r in conn.execute(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema()")}
+    conn.execute(sql.SQL("SET LOCAL search_path = {}, pg_catalog").format(sql.Identifier(row[0])))
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema()"
+        )
+    }
 
 
-def check_executable(plan: Plan, repairs: frozenset[str], *,
-                     repair_advice: Callable[[str], str] = cli_repair) -> None:
+def check_executable(
+    plan: Plan, repairs: frozenset[str], *, repair_advice: Callable[[str], str] = cli_repair
+) -> None:
     """Raise :class:`Refused` when execute must not start, naming what is wrong and what to do.
 
     ``repair_advice(repair)`` words the fix for a repairable value (the wizard has checkboxes
@@ -260,31 +302,46 @@ def check_executable(plan: Plan, repairs: frozenset[str], *,
     if not plan.tables:
         raise Refused(f"{plan.source.path} holds no tables: there is nothing to migrate.")
     if not any(t.known for t in plan.tables):
-        raise Refused(f"{plan.source.path} holds no AI Log Trail tables: choose the file "
-                      "AI Log Trail writes (reports/session_data.sqlite by default).")
+        raise Refused(
+            f"{plan.source.path} holds no AI Log Trail tables: choose the file "
+            "AI Log Trail writes (reports/session_data.sqlite by default)."
+        )
     if plan.holding_rows:
         names = ", ".join(f"{t.name} ({t.target_rows:,} rows)" for t in plan.holding_rows)
-        raise Refused(f"The target already holds rows in {names}: clear it with "
-                      f"{rollback_command(plan.target)} or choose an empty database.")
+        raise Refused(
+            f"The target already holds rows in {names}: clear it with "
+            f"{rollback_command(plan.target)} or choose an empty database."
+        )
     if plan.schema_problems:
-        raise Refused("The target's existing tables do not fit: "
-                      + "; ".join(plan.schema_problems)
-                      + ". Drop those tables or choose an empty database.")
+        raise Refused(
+            "The target's existing tables do not fit: "
+            + "; ".join(plan.schema_problems)
+            + ". Drop those tables or choose an empty database."
+        )
     if plan.created and not plan.can_create:
-        raise Refused(f"{plan.target.user} may not create tables in this database: "
-                      f"GRANT CREATE ON SCHEMA public TO {plan.target.user}, or connect as "
-                      "the database owner.")
+        raise Refused(
+            f"{plan.target.user} may not create tables in this database: "
+            f"GRANT CREATE ON SCHEMA public TO {plan.target.user}, or connect as "
+            "the database owner."
+        )
     if plan.schema.refused:
         first = plan.schema.refused[0]
-        raise Refused(f"{len(plan.schema.refused)} schema object(s) cannot be migrated; the "
-                      f"first: {first.line}.")
+        raise Refused(
+            f"{len(plan.schema.refused)} schema object(s) cannot be migrated; the "
+            f"first: {first.line}."
+        )
     bad = plan.unrepaired(repairs)
     if bad:
         first_bad = bad[0]
-        fix = (" " + repair_advice(first_bad.repair) if first_bad.repair
-               else " Fix it in the SQLite file")
+        fix = (
+            " " + repair_advice(first_bad.repair)
+            if first_bad.repair
+            else " Fix it in the SQLite file"
+        )
         many = len(bad) != 1
-        raise Refused(f"{len(bad):,} value{'s' if many else ''} cannot be migrated as "
-                      f"{'they are' if many else 'it is'}; the first: "
-                      f"{first_bad.table} id {first_bad.id} column {first_bad.column}: "
-                      f"{first_bad.reason}.{fix}, or see the dry run's list.")
+        raise Refused(
+            f"{len(bad):,} value{'s' if many else ''} cannot be migrated as "
+            f"{'they are' if many else 'it is'}; the first: "
+            f"{first_bad.table} id {first_bad.id} column {first_bad.column}: "
+            f"{first_bad.reason}.{fix}, or see the dry run's list."
+        )

@@ -32,8 +32,14 @@ def plan_to_dict(plan: Plan, *, elapsed_s: float = 0.0) -> dict[str, Any]:
             "password_source": plan.password_source,
         },
         "tables": [
-            {"table": t.name, "ailt_table": t.known, "sqlite_rows": t.source_rows,
-             "postgres_rows": t.target_rows, "status": t.status, "notes": t.notes}
+            {
+                "table": t.name,
+                "ailt_table": t.known,
+                "sqlite_rows": t.source_rows,
+                "postgres_rows": t.target_rows,
+                "status": t.status,
+                "notes": t.notes,
+            }
             for t in plan.tables
         ],
         "executed": False,
@@ -54,9 +60,15 @@ def result_to_dict(result: Result) -> dict[str, Any]:
         "counts_match": result.counts_match,
         "checksums_match": result.checksums_match,
         "tables": [
-            {"table": c.table, "sqlite_rows": c.source_rows, "postgres_rows": c.target_rows,
-             "sqlite_checksum": c.source_checksum, "postgres_checksum": c.target_checksum,
-             "method": c.method, "values_compared": c.values_compared}
+            {
+                "table": c.table,
+                "sqlite_rows": c.source_rows,
+                "postgres_rows": c.target_rows,
+                "sqlite_checksum": c.source_checksum,
+                "postgres_checksum": c.target_checksum,
+                "method": c.method,
+                "values_compared": c.values_compared,
+            }
             for c in result.checks
         ],
     }
@@ -77,12 +89,15 @@ def write_report(data: dict[str, Any], path: Path) -> Path:
     Raises ``BadInput`` when ``path`` is a folder or cannot be written.
     """
     if path.is_dir():
-        raise BadInput(f"{path} is a folder: give the report a file name, e.g. "
-                       f"{path / 'ailt-migrate-report.json'}.")
+        raise BadInput(
+            f"{path} is a folder: give the report a file name, e.g. "
+            f"{path / 'ailt-migrate-report.json'}."
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", 0o644)
     except OSError as exc:
-        raise BadInput(f"The report cannot be written to {path} ({exc.strerror}): choose "
-                       "another file.") from None
+        raise BadInput(
+            f"The report cannot be written to {path} ({exc.strerror}): choose another file."
+        ) from None
     return path

@@ -31,8 +31,13 @@ class ClearPlan:
         return [f"{verb} {name}  ({rows:,} rows)" for name, rows in self.tables]
 
 
-def plan_clear(target: Target, *, drop: bool = False, extra_tables: tuple[str, ...] = (),
-               keyring_lookup: PasswordLookup | None = None) -> ClearPlan:
+def plan_clear(
+    target: Target,
+    *,
+    drop: bool = False,
+    extra_tables: tuple[str, ...] = (),
+    keyring_lookup: PasswordLookup | None = None,
+) -> ClearPlan:
     """Look at the target and list what clearing it would touch."""
     connected = connect(target, keyring_lookup=keyring_lookup, autocommit=True)
     with connected.conn as conn:
@@ -52,11 +57,15 @@ def clear(plan: ClearPlan, keyring_lookup: PasswordLookup | None = None) -> None
         try:
             for name, _ in plan.tables:
                 ident = sql.Identifier(name)
-                stmt = (sql.SQL("DROP TABLE {} CASCADE") if plan.drop
-                        else sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE")).format(ident)
+                stmt = (
+                    sql.SQL("DROP TABLE {} CASCADE")
+                    if plan.drop
+                    else sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE")
+                ).format(ident)
                 conn.execute(stmt)
         except psycopg.errors.InsufficientPrivilege:
             conn.rollback()
-            raise Refused(f"{plan.target.user} may not clear these tables: connect as their "
-                          "owner.") from None
+            raise Refused(
+                f"{plan.target.user} may not clear these tables: connect as their owner."
+            ) from None
         conn.commit()

@@ -34,7 +34,7 @@ REPAIRS = {
     STRIP_NUL: "remove NUL characters from text",
     REPLACE_INVALID_UTF8: "replace bytes that are not UTF-8 with U+FFFD",
     WIDEN: "widen existing target columns that cannot hold a value exactly (ALTER COLUMN "
-           "... TYPE, in the same transaction)",
+    "... TYPE, in the same transaction)",
     ACCEPT_LOSSY: "accept that existing target columns change such values (each is listed)",
 }
 
@@ -69,9 +69,9 @@ REASONS = {
     ProblemCode.BLOB: "binary value in a text column",
     ProblemCode.TIMESTAMP: "text is not a timestamp PostgreSQL can store as TIMESTAMPTZ",
     ProblemCode.ORPHAN: "the foreign key points to no row, which PostgreSQL's foreign key "
-                        "refuses (delete the row or fix the key in SQLite)",
+    "refuses (delete the row or fix the key in SQLite)",
     ProblemCode.COLLISION: "the key would hold the same value twice in PostgreSQL "
-                           "(make the values distinct in SQLite)",
+    "(make the values distinct in SQLite)",
     ProblemCode.LOSSY: "the existing target column cannot hold it exactly",
 }
 MAX_LISTED = 10_000  # a pathological file should not make the report unreadable
@@ -106,8 +106,12 @@ class Problem:
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form used by ``--json`` and the saved report."""
-        out: dict[str, object] = {"table": self.table, "id": self.id, "column": self.column,
-                                  "reason": self.reason}
+        out: dict[str, object] = {
+            "table": self.table,
+            "id": self.id,
+            "column": self.column,
+            "reason": self.reason,
+        }
         if self.repair:
             out["repair"] = self.repair
         if self.repaired:
@@ -115,9 +119,14 @@ class Problem:
         return out
 
 
-def scan(src: SqliteSource, maps: list[TableMap], *, thorough: bool = True,
-         is_cancelled: Callable[[], bool] = lambda: False,
-         counts: dict[str, int] | None = None) -> list[Problem]:
+def scan(
+    src: SqliteSource,
+    maps: list[TableMap],
+    *,
+    thorough: bool = True,
+    is_cancelled: Callable[[], bool] = lambda: False,
+    counts: dict[str, int] | None = None,
+) -> list[Problem]:
     """Every problem value in the mapped tables; fills ``counts`` (rows per table) on the way.
 
     The type checks and the row count share one pass over each table, so a file opened with
@@ -149,8 +158,9 @@ def _order(tm: TableMap) -> str:
     return tm.source.row_key
 
 
-def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
-                listing: bool = True) -> tuple[int, list[Problem]]:
+def _sql_checks(
+    src: SqliteSource, tm: TableMap, thorough: bool, listing: bool = True
+) -> tuple[int, list[Problem]]:
     """Row count, and the type, range, blob and NUL checks, evaluated by SQLite itself."""
     cases: list[tuple[str, str, str]] = []  # (column, code, condition)
     utf8 = src.encoding.upper() == "UTF-8"
@@ -160,11 +170,15 @@ def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
             cases.append((col.name, "type", f"typeof({c}) NOT IN ('integer', 'null')"))
             if col.int_range:
                 lo, hi = col.int_range
-                cases.append((col.name, "range",
-                              f"typeof({c}) = 'integer' AND {c} NOT BETWEEN {lo} AND {hi}"))
+                cases.append(
+                    (
+                        col.name,
+                        "range",
+                        f"typeof({c}) = 'integer' AND {c} NOT BETWEEN {lo} AND {hi}",
+                    )
+                )
         elif col.kind in (FLOAT, FLOAT4):
-            cases.append((col.name, "type",
-                          f"typeof({c}) NOT IN ('integer', 'real', 'null')"))
+            cases.append((col.name, "type", f"typeof({c}) NOT IN ('integer', 'real', 'null')"))
         elif col.kind in (TEXT, TIMESTAMPTZ):
             if col.kind == TEXT:
                 cases.append((col.name, "blob", f"typeof({c}) = 'blob'"))
@@ -175,15 +189,19 @@ def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
     table = _quote(tm.name)
     where = " OR ".join(f"({cond})" for _, _, cond in cases) or "0"
     rows, hits = src.conn.execute(
-        f"SELECT count(*), count(CASE WHEN {where} THEN 1 END) FROM {table}").fetchone()
+        f"SELECT count(*), count(CASE WHEN {where} THEN 1 END) FROM {table}"
+    ).fetchone()
     if not hits or not listing:
         return rows, []
     found: list[Problem] = []
     selects = ", ".join(f"CASE WHEN {cond} THEN 1 END" for _, _, cond in cases)
-    details = ", ".join(f"typeof({_quote(col)}), substr(CAST({_quote(col)} AS TEXT), 1, 40)"
-                        for col, _, _ in cases)
-    query = (f"SELECT {_key(tm)}, {selects}, {details} FROM {table} WHERE {where} "
-             f"ORDER BY {_order(tm)} LIMIT {MAX_LISTED}")
+    details = ", ".join(
+        f"typeof({_quote(col)}), substr(CAST({_quote(col)} AS TEXT), 1, 40)" for col, _, _ in cases
+    )
+    query = (
+        f"SELECT {_key(tm)}, {selects}, {details} FROM {table} WHERE {where} "
+        f"ORDER BY {_order(tm)} LIMIT {MAX_LISTED}"
+    )
     n = len(cases)
     previous = src.conn.text_factory
     src.conn.text_factory = lambda b: b.decode("utf-8", "replace")  # a blob cast to text
@@ -192,10 +210,13 @@ def _sql_checks(src: SqliteSource, tm: TableMap, thorough: bool,
     finally:
         src.conn.text_factory = previous
     for row in rows_found:
-        for i, ((column, code, _), hit) in enumerate(zip(cases, row[1:n + 1], strict=True)):
+        for i, ((column, code, _), hit) in enumerate(zip(cases, row[1 : n + 1], strict=True)):
             if hit:
-                detail = (f"{row[1 + n + 2 * i]} {row[2 + n + 2 * i]!r}"
-                          if code in ("type", "range") else "")
+                detail = (
+                    f"{row[1 + n + 2 * i]} {row[2 + n + 2 * i]!r}"
+                    if code in ("type", "range")
+                    else ""
+                )
                 found.append(Problem(tm.name, row[0], column, ProblemCode(code), detail))
     return rows, found
 
@@ -211,53 +232,98 @@ def _lossy_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
         if col.numeric_typmod is not None:
             found += _numeric_checks(src, tm, col.name, col.numeric_typmod, col.pg_type)
         elif col.kind == FLOAT4:
-            query = (f"SELECT {_key(tm)}, {c} FROM {table} "
-                     f"WHERE typeof({c}) IN ('real', 'integer')")
+            query = f"SELECT {_key(tm)}, {c} FROM {table} WHERE typeof({c}) IN ('real', 'integer')"
             for key, value in src.conn.execute(query):
                 rounded = float4_rounded(float(value))
                 if rounded != value:
-                    found.append(Problem(tm.name, key, col.name, ProblemCode.LOSSY,
-                                         f"{value!r} would become {rounded!r} in its 4-byte "
-                                         "real"))
+                    found.append(
+                        Problem(
+                            tm.name,
+                            key,
+                            col.name,
+                            ProblemCode.LOSSY,
+                            f"{value!r} would become {rounded!r} in its 4-byte real",
+                        )
+                    )
                     if len(found) >= MAX_LISTED:
                         return found
         elif col.kind == FLOAT and tm.exists:
             limit = MAX_EXACT_FLOAT_INT
-            query = (f"SELECT {_key(tm)}, {c} FROM {table} WHERE typeof({c}) = 'integer' "
-                     f"AND ({c} > {limit} OR {c} < -{limit}) LIMIT {MAX_LISTED}")
-            found += [Problem(tm.name, key, col.name, ProblemCode.LOSSY,
-                              f"{value} would become {float(value)!r} in double precision")
-                      for key, value in src.conn.execute(query)]
+            query = (
+                f"SELECT {_key(tm)}, {c} FROM {table} WHERE typeof({c}) = 'integer' "
+                f"AND ({c} > {limit} OR {c} < -{limit}) LIMIT {MAX_LISTED}"
+            )
+            found += [
+                Problem(
+                    tm.name,
+                    key,
+                    col.name,
+                    ProblemCode.LOSSY,
+                    f"{value} would become {float(value)!r} in double precision",
+                )
+                for key, value in src.conn.execute(query)
+            ]
         elif col.kind == TEXT and col.max_chars is not None:
-            query = (f"SELECT {_key(tm)}, length({c}) FROM {table} "
-                     f"WHERE length({c}) > {col.max_chars} LIMIT {MAX_LISTED}")
-            found += [Problem(tm.name, key, col.name, ProblemCode.LOSSY,
-                              f"{n} characters would be cut to {col.max_chars} "
-                              f"({col.pg_type})")
-                      for key, n in src.conn.execute(query)]
+            query = (
+                f"SELECT {_key(tm)}, length({c}) FROM {table} "
+                f"WHERE length({c}) > {col.max_chars} LIMIT {MAX_LISTED}"
+            )
+            found += [
+                Problem(
+                    tm.name,
+                    key,
+                    col.name,
+                    ProblemCode.LOSSY,
+                    f"{n} characters would be cut to {col.max_chars} ({col.pg_type})",
+                )
+                for key, n in src.conn.execute(query)
+            ]
     return found
 
 
-def _numeric_checks(src: SqliteSource, tm: TableMap, column: str, typmod: tuple[int, int],
-                    pg_type: str) -> list[Problem]:
+def _numeric_checks(
+    src: SqliteSource, tm: TableMap, column: str, typmod: tuple[int, int], pg_type: str
+) -> list[Problem]:
     """Numbers ``numeric(p,s)`` rounds (more than s decimals) or cannot hold (too many digits)."""
     found = []
     c = _quote(column)
-    query = (f"SELECT {_key(tm)}, {c} FROM {_quote(tm.name)} "
-             f"WHERE typeof({c}) IN ('integer', 'real')")
+    query = (
+        f"SELECT {_key(tm)}, {c} FROM {_quote(tm.name)} WHERE typeof({c}) IN ('integer', 'real')"
+    )
     for key, value in src.conn.execute(query):
         stored = numeric_stored(value, typmod)
         exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if not exact.is_finite():
-            found.append(Problem(tm.name, key, column, ProblemCode.RANGE,
-                                 f"{value!r} cannot be stored in {pg_type}"))
+            found.append(
+                Problem(
+                    tm.name,
+                    key,
+                    column,
+                    ProblemCode.RANGE,
+                    f"{value!r} cannot be stored in {pg_type}",
+                )
+            )
             continue
         if stored is None:
-            found.append(Problem(tm.name, key, column, ProblemCode.RANGE,
-                                 f"{value!r} has too many digits for {pg_type}"))
+            found.append(
+                Problem(
+                    tm.name,
+                    key,
+                    column,
+                    ProblemCode.RANGE,
+                    f"{value!r} has too many digits for {pg_type}",
+                )
+            )
         elif stored != exact:
-            found.append(Problem(tm.name, key, column, ProblemCode.LOSSY,
-                                 f"{value!r} would become {stored} in {pg_type}"))
+            found.append(
+                Problem(
+                    tm.name,
+                    key,
+                    column,
+                    ProblemCode.LOSSY,
+                    f"{value!r} would become {stored} in {pg_type}",
+                )
+            )
         if len(found) >= MAX_LISTED:
             break
     return found
@@ -292,15 +358,19 @@ def _timestamp_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
         if col.kind != TIMESTAMPTZ:
             continue
         c = _quote(col.name)
-        query = (f"SELECT {_key(tm)}, {c} FROM {_quote(tm.name)} "
-                 f"WHERE {c} IS NOT NULL AND typeof({c}) = 'text'")
+        query = (
+            f"SELECT {_key(tm)}, {c} FROM {_quote(tm.name)} "
+            f"WHERE {c} IS NOT NULL AND typeof({c}) = 'text'"
+        )
         for key, value in src.conn.execute(query):
             if parse_sqlite_timestamp(value) is None:
-                found.append(Problem(tm.name, key, col.name, ProblemCode.TIMESTAMP,
-                                     repr(value[:40])))
+                found.append(
+                    Problem(tm.name, key, col.name, ProblemCode.TIMESTAMP, repr(value[:40]))
+                )
         bad_type = src.conn.execute(
             f"SELECT {_key(tm)}, typeof({c}) FROM {_quote(tm.name)} "
-            f"WHERE typeof({c}) NOT IN ('text', 'null')").fetchall()
+            f"WHERE typeof({c}) NOT IN ('text', 'null')"
+        ).fetchall()
         found += [Problem(tm.name, k, col.name, ProblemCode.TYPE, t) for k, t in bad_type]
     return found
 
@@ -315,21 +385,25 @@ def _utf8_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
     if not columns:
         return []
     # blobs are the blob check's business: read text values only
-    select = ", ".join(f"CASE WHEN typeof({_quote(c)}) = 'text' THEN {_quote(c)} END"
-                       for c in columns)
+    select = ", ".join(
+        f"CASE WHEN typeof({_quote(c)}) = 'text' THEN {_quote(c)} END" for c in columns
+    )
     found: list[Problem] = []
     previous = src.conn.text_factory
     src.conn.text_factory = bytes
     try:
         cur = src.conn.execute(
-            f"SELECT {_key(tm)}, {select} FROM {_quote(tm.name)} ORDER BY {_order(tm)}")
+            f"SELECT {_key(tm)}, {select} FROM {_quote(tm.name)} ORDER BY {_order(tm)}"
+        )
         while batch := cur.fetchmany(2000):
             for row in batch:
                 for column, value in zip(columns, row[1:], strict=True):
-                    if isinstance(value, bytes) and not value.isascii() \
-                            and not _is_utf8(value):
-                        key = row[0].decode("utf-8", "replace") if isinstance(
-                            row[0], bytes) else row[0]
+                    if isinstance(value, bytes) and not value.isascii() and not _is_utf8(value):
+                        key = (
+                            row[0].decode("utf-8", "replace")
+                            if isinstance(row[0], bytes)
+                            else row[0]
+                        )
                         found.append(Problem(tm.name, key, column, ProblemCode.UTF8))
     finally:
         src.conn.text_factory = previous

@@ -27,8 +27,7 @@ from app.core.target_schema import FLOAT, INT, NUMERIC, TIMESTAMPTZ, ColumnMap, 
 from app.core.translate import tables_of, translate, translate_query
 
 NAMEDATALEN = 63  # PostgreSQL truncates longer identifiers (bytes; NAMEDATALEN - 1)
-NATURAL_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT",
-                 "BLOB": "BYTEA"}
+NATURAL_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT", "BLOB": "BYTEA"}
 # SQLite's NOCASE folds ASCII letters only; translate() does exactly that in PostgreSQL.
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 
@@ -100,9 +99,14 @@ class SchemaPlan:
     def live_steps(self, phases: Iterable[Phase]) -> list[DdlStep]:
         """The statements to run in ``phases``, skipping objects that were dropped."""
         wanted = set(phases)
-        return sorted((s for s in self.steps if s.phase in wanted
-                       and s.obj.verdict in (Verdict.AS_IS, Verdict.TRANSLATED)),
-                      key=lambda s: s.phase)
+        return sorted(
+            (
+                s
+                for s in self.steps
+                if s.phase in wanted and s.obj.verdict in (Verdict.AS_IS, Verdict.TRANSLATED)
+            ),
+            key=lambda s: s.phase,
+        )
 
 
 BEFORE_COPY = (Phase.TABLE, Phase.DEFAULT)
@@ -118,15 +122,16 @@ def pg_identifier(name: str, taken: set[str]) -> str:
     if len(name.encode("utf-8")) <= NAMEDATALEN and name not in taken:
         return name
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-    head = name.encode("utf-8")[:NAMEDATALEN - 9].decode("utf-8", "ignore")
+    head = name.encode("utf-8")[: NAMEDATALEN - 9].decode("utf-8", "ignore")
     candidate, n = f"{head}_{digest}", 2
     while candidate in taken:
         candidate, n = f"{head[:-2]}{n}_{digest}", n + 1
     return candidate
 
 
-def build_schema(src: SqliteSource, maps: list[TableMap],
-                 existing: Iterable[str] = ()) -> SchemaPlan:
+def build_schema(
+    src: SqliteSource, maps: list[TableMap], existing: Iterable[str] = ()
+) -> SchemaPlan:
     """Verdicts for every object of the file and the DDL for the tables the tool creates.
 
     ``existing``: names of the relations already in the target schema; new index names avoid
@@ -152,22 +157,25 @@ def build_schema(src: SqliteSource, maps: list[TableMap],
 class _Table:
     """The objects and statements of one table the tool creates."""
 
-    def __init__(self, plan: SchemaPlan, tm: TableMap, by_name: dict[str, TableMap],
-                 taken: set[str]) -> None:
+    def __init__(
+        self, plan: SchemaPlan, tm: TableMap, by_name: dict[str, TableMap], taken: set[str]
+    ) -> None:
         self.plan, self.tm, self.by_name, self.taken = plan, tm, by_name, taken
         self.t = tm.source
         self.known = tm.name in KNOWN_BY_NAME
         self.names = {c.name.lower(): c.pg_name for c in tm.columns}
         self.generated: list[tuple[ColumnMap, SchemaObject]] = []
 
-    def add(self, kind: Kind, name: str, verdict: Verdict, detail: str = "",
-            postgres: str | None = None) -> SchemaObject:
+    def add(
+        self, kind: Kind, name: str, verdict: Verdict, detail: str = "", postgres: str | None = None
+    ) -> SchemaObject:
         obj = SchemaObject(kind, name, self.tm.name, verdict, detail, postgres)
         self.plan.objects.append(obj)
         return obj
 
-    def step(self, phase: Phase, statement: sql.Composed, obj: SchemaObject,
-             required: bool = False) -> None:
+    def step(
+        self, phase: Phase, statement: sql.Composed, obj: SchemaObject, required: bool = False
+    ) -> None:
         self.plan.steps.append(DdlStep(phase, self.tm.name, statement, obj, required))
 
     def build(self) -> None:
@@ -188,9 +196,13 @@ class _Table:
         if t.strict:
             notes.append("STRICT: PostgreSQL's column types are strict anyway")
         if tm.pg_name != tm.name:
-            table_obj = self.add(Kind.TABLE, tm.name, Verdict.TRANSLATED,
-                                 f"renamed: PostgreSQL names hold at most {NAMEDATALEN} bytes",
-                                 tm.pg_name)
+            table_obj = self.add(
+                Kind.TABLE,
+                tm.name,
+                Verdict.TRANSLATED,
+                f"renamed: PostgreSQL names hold at most {NAMEDATALEN} bytes",
+                tm.pg_name,
+            )
         else:
             table_obj = self.add(Kind.TABLE, tm.name, Verdict.AS_IS, "; ".join(notes))
         col_taken: set[str] = set()
@@ -202,14 +214,16 @@ class _Table:
             self._column_objects(col)
         step = DdlStep(Phase.TABLE, tm.name, self.create_statement(), table_obj, required=True)
         self.plan.steps.append(step)
-        self.plan.generated += [GeneratedProbe(tm, col, obj, step, self.create_statement)
-                                for col, obj in self.generated]
+        self.plan.generated += [
+            GeneratedProbe(tm, col, obj, step, self.create_statement) for col, obj in self.generated
+        ]
 
     def create_statement(self) -> sql.Composed:
         """CREATE TABLE from the columns as they stand (a generated column may have fallen
         back to a plain one during the rehearsal)."""
         return sql.SQL("CREATE TABLE {} ({})").format(
-            self.tm.ident, sql.SQL(", ").join(self._column_sql(c) for c in self.tm.columns))
+            self.tm.ident, sql.SQL(", ").join(self._column_sql(c) for c in self.tm.columns)
+        )
 
     def _column_objects(self, col: ColumnMap) -> None:
         src_col = self.t.column(col.name)
@@ -217,33 +231,46 @@ class _Table:
         if src_col.is_generated:
             self._generated(col, src_col.generated or "", qualified)
         elif col.pg_name != col.name:
-            self.add(Kind.COLUMN, qualified, Verdict.TRANSLATED,
-                     f"renamed, with type {col.pg_type}: PostgreSQL names hold at most "
-                     f"{NAMEDATALEN} bytes", col.pg_name)
+            self.add(
+                Kind.COLUMN,
+                qualified,
+                Verdict.TRANSLATED,
+                f"renamed, with type {col.pg_type}: PostgreSQL names hold at most "
+                f"{NAMEDATALEN} bytes",
+                col.pg_name,
+            )
         elif self.known or NATURAL_TYPES.get(src_col.decl_type) == col.pg_type:
             # the type AI Log Trail's schema uses, or the one PostgreSQL users expect
             self.add(Kind.COLUMN, qualified, Verdict.AS_IS, "", col.pg_type)
         else:
-            why = (f"declared {src_col.decl_type or 'without a type'}; "
-                   f"{col.pg_type} holds every value it stores exactly")
+            why = (
+                f"declared {src_col.decl_type or 'without a type'}; "
+                f"{col.pg_type} holds every value it stores exactly"
+            )
             if col.coerce and col.pg_type == "TEXT":
                 why += " (numbers as their decimal text)"
             self.add(Kind.COLUMN, qualified, Verdict.TRANSLATED, why, col.pg_type)
         if src_col.collation and src_col.collation != "BINARY":
-            self.add(Kind.COLLATION, qualified, Verdict.NOT_MIGRATED,
-                     f"COLLATE {src_col.collation}: PostgreSQL compares this column bytewise; "
-                     "keys over it keep SQLite's rule as expression indexes")
+            self.add(
+                Kind.COLLATION,
+                qualified,
+                Verdict.NOT_MIGRATED,
+                f"COLLATE {src_col.collation}: PostgreSQL compares this column bytewise; "
+                "keys over it keep SQLite's rule as expression indexes",
+            )
 
     def _column_sql(self, col: ColumnMap) -> sql.Composed:
         src_col = self.t.column(col.name)
         piece = sql.SQL("{} {}").format(col.ident, sql.SQL(col.pg_type))
         if col.generated is not None:
             return piece + sql.SQL(" GENERATED ALWAYS AS ({}) STORED").format(
-                sql.SQL(col.generated))
+                sql.SQL(col.generated)
+            )
         if col.name == self.t.integer_pk:
             return piece + sql.SQL(" GENERATED BY DEFAULT AS IDENTITY")
         if (src_col.not_null and not src_col.is_generated) or (
-                src_col.pk and not self.tm.pk_as_unique):
+            src_col.pk and not self.tm.pk_as_unique
+        ):
             piece += sql.SQL(" NOT NULL")
         return piece
 
@@ -251,15 +278,27 @@ class _Table:
         col.sqlite_generated = True
         tr = translate(expression, self.names)
         if tr.sql is None:
-            self.add(Kind.GENERATED, qualified, Verdict.TRANSLATED,
-                     f"SQLite's computed values are copied instead: {tr.reason}",
-                     f"{col.pg_type} (plain column)")
+            self.add(
+                Kind.GENERATED,
+                qualified,
+                Verdict.TRANSLATED,
+                f"SQLite's computed values are copied instead: {tr.reason}",
+                f"{col.pg_type} (plain column)",
+            )
             return
         col.generated = tr.sql
-        self.generated.append((col, self.add(
-            Kind.GENERATED, qualified, Verdict.TRANSLATED,
-            "STORED: PostgreSQL computes it from the other columns",
-            f"GENERATED ALWAYS AS ({tr.sql}) STORED")))
+        self.generated.append(
+            (
+                col,
+                self.add(
+                    Kind.GENERATED,
+                    qualified,
+                    Verdict.TRANSLATED,
+                    "STORED: PostgreSQL computes it from the other columns",
+                    f"GENERATED ALWAYS AS ({tr.sql}) STORED",
+                ),
+            )
+        )
 
     def _defaults(self) -> None:
         for col in self.tm.columns:
@@ -267,16 +306,30 @@ class _Table:
             if src_col.default is None or src_col.is_generated:
                 continue
             name = f"{self.tm.name}.{col.name}"
-            tr = translate(src_col.default, self.names, timestamptz=col.kind == TIMESTAMPTZ,
-                           numeric=col.kind in (INT, FLOAT, NUMERIC), default=True)
+            tr = translate(
+                src_col.default,
+                self.names,
+                timestamptz=col.kind == TIMESTAMPTZ,
+                numeric=col.kind in (INT, FLOAT, NUMERIC),
+                default=True,
+            )
             if tr.sql is None:
-                self.add(Kind.DEFAULT, name, Verdict.NOT_MIGRATED,
-                         f"DEFAULT {src_col.default}: {tr.reason}")
+                self.add(
+                    Kind.DEFAULT,
+                    name,
+                    Verdict.NOT_MIGRATED,
+                    f"DEFAULT {src_col.default}: {tr.reason}",
+                )
                 continue
             verdict = Verdict.TRANSLATED if tr.changed and not self.known else Verdict.AS_IS
             obj = self.add(Kind.DEFAULT, name, verdict, "", tr.sql)
-            self.step(Phase.DEFAULT, sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}")
-                      .format(self.tm.ident, col.ident, sql.SQL(tr.sql)), obj)
+            self.step(
+                Phase.DEFAULT,
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                    self.tm.ident, col.ident, sql.SQL(tr.sql)
+                ),
+                obj,
+            )
 
     # --- keys, checks, foreign keys, indexes ---
 
@@ -293,16 +346,32 @@ class _Table:
             cols = sql.SQL(", ").join(tm.column(c).ident for c in pk)
             name = self._index_name(f"{tm.pg_name}_pkey")
             if tm.pk_as_unique:
-                obj = self.add(Kind.PRIMARY_KEY, label, Verdict.TRANSLATED,
-                               "it holds NULLs, which SQLite allows in a non-integer PRIMARY "
-                               "KEY and PostgreSQL does not; UNIQUE keeps the same rule",
-                               f"UNIQUE ({', '.join(pk)})")
-                self.step(Phase.KEY, sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})")
-                          .format(tm.ident, sql.Identifier(name), cols), obj, required=True)
+                obj = self.add(
+                    Kind.PRIMARY_KEY,
+                    label,
+                    Verdict.TRANSLATED,
+                    "it holds NULLs, which SQLite allows in a non-integer PRIMARY "
+                    "KEY and PostgreSQL does not; UNIQUE keeps the same rule",
+                    f"UNIQUE ({', '.join(pk)})",
+                )
+                self.step(
+                    Phase.KEY,
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})").format(
+                        tm.ident, sql.Identifier(name), cols
+                    ),
+                    obj,
+                    required=True,
+                )
             else:
                 obj = self.add(Kind.PRIMARY_KEY, label, Verdict.AS_IS)
-                self.step(Phase.KEY, sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})")
-                          .format(tm.ident, sql.Identifier(name), cols), obj, required=True)
+                self.step(
+                    Phase.KEY,
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                        tm.ident, sql.Identifier(name), cols
+                    ),
+                    obj,
+                    required=True,
+                )
         for idx in t.indexes:
             if idx.origin == "pk":
                 if not idx.plain:  # e.g. a NOCASE key: PRIMARY KEY above, the rule below
@@ -331,24 +400,34 @@ class _Table:
                 self.add(kind, label, Verdict.NOT_MIGRATED, f"its WHERE {tr.reason}")
                 return
             where = tr.sql
-        name = self._index_name(idx.name if idx.origin == "c" else
-                                f"{tm.pg_name}_{'_'.join(str(c) for c in idx.columns)}_key")
+        name = self._index_name(
+            idx.name
+            if idx.origin == "c"
+            else f"{tm.pg_name}_{'_'.join(str(c) for c in idx.columns)}_key"
+        )
         text = f"({', '.join(terms)})" + (f" WHERE {where}" if where else "")
         plain = idx.plain and not extra_for_pk
         if plain and unique and idx.origin in ("u", "pk"):
             obj = self.add(kind, label, Verdict.AS_IS)
             stmt = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})").format(
-                tm.ident, sql.Identifier(name),
-                sql.SQL(", ").join(tm.column(str(c)).ident for c in idx.columns))
+                tm.ident,
+                sql.Identifier(name),
+                sql.SQL(", ").join(tm.column(str(c)).ident for c in idx.columns),
+            )
         else:
             translated = not plain or name != idx.name
-            obj = self.add(kind, label, Verdict.TRANSLATED if translated else Verdict.AS_IS,
-                           "SQLite's collation kept as an expression" if any(
-                               c not in ("BINARY", "") for c in idx.collations) else "",
-                           f"{'UNIQUE ' if unique else ''}INDEX {name} {text}")
+            obj = self.add(
+                kind,
+                label,
+                Verdict.TRANSLATED if translated else Verdict.AS_IS,
+                "SQLite's collation kept as an expression"
+                if any(c not in ("BINARY", "") for c in idx.collations)
+                else "",
+                f"{'UNIQUE ' if unique else ''}INDEX {name} {text}",
+            )
             stmt = sql.SQL("CREATE {}INDEX {} ON {} {}").format(
-                sql.SQL("UNIQUE " if unique else ""), sql.Identifier(name), tm.ident,
-                sql.SQL(text))
+                sql.SQL("UNIQUE " if unique else ""), sql.Identifier(name), tm.ident, sql.SQL(text)
+            )
         self.step(Phase.KEY if unique else Phase.INDEX, stmt, obj, required=False)
         if unique and not plain and not self.known:
             self.plan.steps[-1].probe = ("unique", text)
@@ -376,8 +455,11 @@ class _Table:
 
     def _checks(self) -> None:
         for check in self.t.checks:
-            label = (f"{self.tm.name}.{check.name}" if check.name
-                     else f"{self.tm.name}: {check.expression}")
+            label = (
+                f"{self.tm.name}.{check.name}"
+                if check.name
+                else f"{self.tm.name}: {check.expression}"
+            )
             tr = translate(check.expression, self.names)
             if tr.sql is None:
                 self.add(Kind.CHECK, label, Verdict.NOT_MIGRATED, tr.reason)
@@ -385,41 +467,72 @@ class _Table:
             verdict = Verdict.TRANSLATED if tr.changed and not self.known else Verdict.AS_IS
             obj = self.add(Kind.CHECK, label, verdict, "", f"CHECK ({tr.sql})")
             # CHECK names live per table in PostgreSQL, not beside relation names
-            name = sql.SQL("CONSTRAINT {} ").format(sql.Identifier(
-                pg_identifier(check.name, set()))) if check.name else sql.SQL("")
-            self.step(Phase.CHECK, sql.SQL("ALTER TABLE {} ADD {}CHECK ({})").format(
-                self.tm.ident, name, sql.SQL(tr.sql)), obj)
+            name = (
+                sql.SQL("CONSTRAINT {} ").format(sql.Identifier(pg_identifier(check.name, set())))
+                if check.name
+                else sql.SQL("")
+            )
+            self.step(
+                Phase.CHECK,
+                sql.SQL("ALTER TABLE {} ADD {}CHECK ({})").format(
+                    self.tm.ident, name, sql.SQL(tr.sql)
+                ),
+                obj,
+            )
             if not self.known:
                 self.plan.steps[-1].probe = ("check", tr.sql)
 
     def _foreign_keys(self) -> None:
         tm = self.tm
         for fk in self.t.foreign_keys:
-            label = (f"{tm.name}({', '.join(fk.columns)}) -> "
-                     f"{fk.parent}({', '.join(fk.parent_columns)})")
+            label = (
+                f"{tm.name}({', '.join(fk.columns)}) -> {fk.parent}({', '.join(fk.parent_columns)})"
+            )
             parent = self.by_name.get(fk.parent)
             if not fk.parent_exists or parent is None:
-                self.add(Kind.FOREIGN_KEY, label, Verdict.NOT_MIGRATED,
-                         f"the parent table {fk.parent} is not in the file (SQLite allows that)")
+                self.add(
+                    Kind.FOREIGN_KEY,
+                    label,
+                    Verdict.NOT_MIGRATED,
+                    f"the parent table {fk.parent} is not in the file (SQLite allows that)",
+                )
                 continue
             if not fk.parent_columns or len(fk.parent_columns) != len(fk.columns):
-                self.add(Kind.FOREIGN_KEY, label, Verdict.NOT_MIGRATED,
-                         f"{fk.parent} has no PRIMARY KEY for it to refer to")
+                self.add(
+                    Kind.FOREIGN_KEY,
+                    label,
+                    Verdict.NOT_MIGRATED,
+                    f"{fk.parent} has no PRIMARY KEY for it to refer to",
+                )
                 continue
             try:
                 parent_cols = [parent.column(_real(parent, c)).ident for c in fk.parent_columns]
             except StopIteration:
-                self.add(Kind.FOREIGN_KEY, label, Verdict.NOT_MIGRATED,
-                         f"{fk.parent} has no column {', '.join(fk.parent_columns)}")
+                self.add(
+                    Kind.FOREIGN_KEY,
+                    label,
+                    Verdict.NOT_MIGRATED,
+                    f"{fk.parent} has no column {', '.join(fk.parent_columns)}",
+                )
                 continue
             on_delete = _action(fk.on_delete)
             on_update = _action(fk.on_update)
             obj = self.add(Kind.FOREIGN_KEY, label, Verdict.AS_IS)
-            self.step(Phase.FOREIGN_KEY, sql.SQL(
-                "ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE "
-                + on_delete + " ON UPDATE " + on_update).format(
-                tm.ident, sql.SQL(", ").join(tm.column(_real(tm, c)).ident for c in fk.columns),
-                parent.ident, sql.SQL(", ").join(parent_cols)), obj)
+            self.step(
+                Phase.FOREIGN_KEY,
+                sql.SQL(
+                    "ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE "
+                    + on_delete
+                    + " ON UPDATE "
+                    + on_update
+                ).format(
+                    tm.ident,
+                    sql.SQL(", ").join(tm.column(_real(tm, c)).ident for c in fk.columns),
+                    parent.ident,
+                    sql.SQL(", ").join(parent_cols),
+                ),
+                obj,
+            )
 
     def _indexes(self) -> None:
         for idx in self.t.indexes:
@@ -427,8 +540,10 @@ class _Table:
                 self._index(idx, unique=False)
 
 
-KEPT = ("the table exists in the target already and keeps its own definition; compare it "
-        "with SQLite's if you rely on this rule")
+KEPT = (
+    "the table exists in the target already and keeps its own definition; compare it "
+    "with SQLite's if you rely on this rule"
+)
 
 
 def _existing_objects(plan: SchemaPlan, tm: TableMap) -> None:
@@ -436,8 +551,9 @@ def _existing_objects(plan: SchemaPlan, tm: TableMap) -> None:
     of SQLite's rules for it, so none is dropped without a word."""
     t = tm.source
 
-    def add(kind: Kind, name: str, verdict: Verdict, detail: str = "",
-            postgres: str | None = None) -> None:
+    def add(
+        kind: Kind, name: str, verdict: Verdict, detail: str = "", postgres: str | None = None
+    ) -> None:
         plan.objects.append(SchemaObject(kind, name, tm.name, verdict, detail, postgres))
 
     add(Kind.TABLE, tm.name, Verdict.AS_IS, "exists in the target already and is used as it is")
@@ -447,19 +563,26 @@ def _existing_objects(plan: SchemaPlan, tm: TableMap) -> None:
         if src_col.default is not None:
             add(Kind.DEFAULT, f"{tm.name}.{col.name}", Verdict.NOT_MIGRATED, KEPT)
     if t.pk_columns and not t.integer_pk:
-        add(Kind.PRIMARY_KEY, f"{tm.name}({', '.join(t.pk_columns)})", Verdict.NOT_MIGRATED,
-            KEPT)
+        add(Kind.PRIMARY_KEY, f"{tm.name}({', '.join(t.pk_columns)})", Verdict.NOT_MIGRATED, KEPT)
     for idx in t.indexes:
         if idx.origin == "pk":
             continue
         label = idx.name if idx.origin == "c" else f"{tm.name}({', '.join(idx.terms)})"
         add(Kind.UNIQUE if idx.unique else Kind.INDEX, label, Verdict.NOT_MIGRATED, KEPT)
     for check in t.checks:
-        add(Kind.CHECK, f"{tm.name}.{check.name}" if check.name else
-            f"{tm.name}: {check.expression}", Verdict.NOT_MIGRATED, KEPT)
+        add(
+            Kind.CHECK,
+            f"{tm.name}.{check.name}" if check.name else f"{tm.name}: {check.expression}",
+            Verdict.NOT_MIGRATED,
+            KEPT,
+        )
     for fk in t.foreign_keys:
-        add(Kind.FOREIGN_KEY, f"{tm.name}({', '.join(fk.columns)}) -> "
-            f"{fk.parent}({', '.join(fk.parent_columns)})", Verdict.NOT_MIGRATED, KEPT)
+        add(
+            Kind.FOREIGN_KEY,
+            f"{tm.name}({', '.join(fk.columns)}) -> {fk.parent}({', '.join(fk.parent_columns)})",
+            Verdict.NOT_MIGRATED,
+            KEPT,
+        )
 
 
 def _real(tm: TableMap, name: str) -> str:
@@ -490,8 +613,14 @@ def _view_names(select: str, maps: list[TableMap]) -> dict[str, str]:
 def _collated_columns(select: str, maps: list[TableMap]) -> str:
     """``t.c (NOCASE)`` for the first column with a non-binary collation the view reads."""
     by_name = {tm.name.lower(): tm for tm in maps}
-    words = {w.lower().strip('"`[]') for w in select.replace(",", " ").replace("(", " ")
-             .replace(")", " ").replace(".", " ").split()}
+    words = {
+        w.lower().strip('"`[]')
+        for w in select.replace(",", " ")
+        .replace("(", " ")
+        .replace(")", " ")
+        .replace(".", " ")
+        .split()
+    }
     for table in tables_of(select):
         tm = by_name.get(table)
         for col in tm.source.columns if tm else ():
@@ -507,39 +636,62 @@ def _views(plan: SchemaPlan, src: SqliteSource, maps: list[TableMap]) -> None:
         select = view_select(entry.sql)
         collated = _collated_columns(select, maps)
         if collated:
-            plan.objects.append(SchemaObject(
-                Kind.VIEW, entry.name, None, Verdict.NOT_MIGRATED,
-                f"it reads {collated}, which SQLite compares with its column collation; "
-                "PostgreSQL would compare it bytewise and could return other rows"))
+            plan.objects.append(
+                SchemaObject(
+                    Kind.VIEW,
+                    entry.name,
+                    None,
+                    Verdict.NOT_MIGRATED,
+                    f"it reads {collated}, which SQLite compares with its column collation; "
+                    "PostgreSQL would compare it bytewise and could return other rows",
+                )
+            )
             continue
         tr = translate_query(select, _view_names(select, maps))
         if tr.sql is None:
-            plan.objects.append(SchemaObject(Kind.VIEW, entry.name, None, Verdict.NOT_MIGRATED,
-                                             tr.reason))
+            plan.objects.append(
+                SchemaObject(Kind.VIEW, entry.name, None, Verdict.NOT_MIGRATED, tr.reason)
+            )
             continue
         cols = view_columns(entry.sql)
         head = sql.SQL("CREATE VIEW {}").format(sql.Identifier(entry.name))
         if cols:
             head += sql.SQL(" ({})").format(sql.SQL(", ").join(map(sql.Identifier, cols)))
-        obj = SchemaObject(Kind.VIEW, entry.name, None,
-                           Verdict.TRANSLATED if tr.changed else Verdict.AS_IS, "", tr.sql)
+        obj = SchemaObject(
+            Kind.VIEW,
+            entry.name,
+            None,
+            Verdict.TRANSLATED if tr.changed else Verdict.AS_IS,
+            "",
+            tr.sql,
+        )
         plan.objects.append(obj)
-        plan.steps.append(DdlStep(Phase.VIEW, None, head + sql.SQL(" AS ") + sql.SQL(tr.sql),
-                                  obj))
+        plan.steps.append(DdlStep(Phase.VIEW, None, head + sql.SQL(" AS ") + sql.SQL(tr.sql), obj))
 
 
 def _other_entries(plan: SchemaPlan, others: list[SchemaEntry]) -> None:
     for e in others:
         if e.kind == "trigger":
-            obj = SchemaObject(Kind.TRIGGER, e.name, e.table, Verdict.NOT_MIGRATED,
-                               "PostgreSQL triggers run a PL/pgSQL function; rewrite it there "
-                               "if you still need it")
+            obj = SchemaObject(
+                Kind.TRIGGER,
+                e.name,
+                e.table,
+                Verdict.NOT_MIGRATED,
+                "PostgreSQL triggers run a PL/pgSQL function; rewrite it there "
+                "if you still need it",
+            )
         elif e.kind == "virtual table":
-            obj = SchemaObject(Kind.VIRTUAL_TABLE, e.name, e.name, Verdict.NOT_MIGRATED,
-                               _virtual_reason(e))
+            obj = SchemaObject(
+                Kind.VIRTUAL_TABLE, e.name, e.name, Verdict.NOT_MIGRATED, _virtual_reason(e)
+            )
         elif e.kind == "shadow table":
-            obj = SchemaObject(Kind.SHADOW_TABLE, e.name, e.name, Verdict.NOT_MIGRATED,
-                               f"internal storage of the virtual table {e.owner}")
+            obj = SchemaObject(
+                Kind.SHADOW_TABLE,
+                e.name,
+                e.name,
+                Verdict.NOT_MIGRATED,
+                f"internal storage of the virtual table {e.owner}",
+            )
         elif e.kind == "internal table":
             obj = _internal(e)
         else:
@@ -550,32 +702,49 @@ def _other_entries(plan: SchemaPlan, others: list[SchemaEntry]) -> None:
 def _virtual_reason(e: SchemaEntry) -> str:
     module = e.module.lower()
     if not e.readable:
-        return (f"its module {e.module} is not available to this SQLite, so its rows cannot "
-                "be read; export them with the program that made it if you need them")
+        return (
+            f"its module {e.module} is not available to this SQLite, so its rows cannot "
+            "be read; export them with the program that made it if you need them"
+        )
     if module.startswith("fts"):
-        return (f"a full-text index ({e.module}): derived data, not user data; rebuild it in "
-                "PostgreSQL with a tsvector column and a GIN index if you need it")
+        return (
+            f"a full-text index ({e.module}): derived data, not user data; rebuild it in "
+            "PostgreSQL with a tsvector column and a GIN index if you need it"
+        )
     if module == "rtree":
         return "an R*Tree spatial index: derived data; PostgreSQL has GiST indexes for that"
-    return (f"a virtual table of module {e.module}: its rows come from that module, not "
-            "from the file")
+    return (
+        f"a virtual table of module {e.module}: its rows come from that module, not from the file"
+    )
 
 
 def _internal(e: SchemaEntry) -> SchemaObject:
     if e.name == "sqlite_sequence":
         # Every AI Log Trail file has it; its content lives on as the sequences' positions.
-        return SchemaObject(Kind.INTERNAL_TABLE, e.name, None, Verdict.AS_IS,
-                            "SQLite's AUTOINCREMENT high-water marks: each identity sequence "
-                            "starts past its table's mark", "identity sequences")
+        return SchemaObject(
+            Kind.INTERNAL_TABLE,
+            e.name,
+            None,
+            Verdict.AS_IS,
+            "SQLite's AUTOINCREMENT high-water marks: each identity sequence "
+            "starts past its table's mark",
+            "identity sequences",
+        )
     if e.name.startswith("sqlite_stat"):
-        return SchemaObject(Kind.INTERNAL_TABLE, e.name, None, Verdict.NOT_MIGRATED,
-                            "SQLite's query-planner statistics; PostgreSQL gathers its own "
-                            "(ANALYZE)")
-    return SchemaObject(Kind.INTERNAL_TABLE, e.name, None, Verdict.NOT_MIGRATED,
-                        "SQLite's own bookkeeping")
+        return SchemaObject(
+            Kind.INTERNAL_TABLE,
+            e.name,
+            None,
+            Verdict.NOT_MIGRATED,
+            "SQLite's query-planner statistics; PostgreSQL gathers its own (ANALYZE)",
+        )
+    return SchemaObject(
+        Kind.INTERNAL_TABLE, e.name, None, Verdict.NOT_MIGRATED, "SQLite's own bookkeeping"
+    )
 
 
 # --- running the statements ---------------------------------------------------------------
+
 
 def rehearse(conn: psycopg.Connection, plan: SchemaPlan, src: SqliteSource) -> None:
     """Run every statement on empty tables, then roll all of it back.
@@ -602,9 +771,14 @@ def rehearse(conn: psycopg.Connection, plan: SchemaPlan, src: SqliteSource) -> N
             if error is None:
                 continue
             if step.required:
-                step.obj.refuse(f"PostgreSQL rejects it ({error}); " + (
-                    step.advice or "remove the cause from the target, or choose an empty "
-                    "database (if the file's schema is the cause, please report it)"))
+                step.obj.refuse(
+                    f"PostgreSQL rejects it ({error}); "
+                    + (
+                        step.advice
+                        or "remove the cause from the target, or choose an empty "
+                        "database (if the file's schema is the cause, please report it)"
+                    )
+                )
                 failed_tables.add(step.table or "")
             else:
                 step.obj.drop(f"PostgreSQL rejects its translation ({error})")
@@ -643,8 +817,9 @@ def _views_in_order(conn: psycopg.Connection, plan: SchemaPlan, views: list[DdlS
     for step in views:
         step.obj.drop(f"PostgreSQL rejects its translation ({errors.get(id(step), '?')})")
     order = {id(s): i for i, s in enumerate(done)}
-    view_steps = sorted((s for s in plan.steps if s.phase == Phase.VIEW),
-                        key=lambda s: order.get(id(s), len(order)))
+    view_steps = sorted(
+        (s for s in plan.steps if s.phase == Phase.VIEW), key=lambda s: order.get(id(s), len(order))
+    )
     plan.steps = [s for s in plan.steps if s.phase != Phase.VIEW] + view_steps
 
 

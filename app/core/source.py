@@ -21,6 +21,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 class UndecodableText(BadInput):
     """A text value is not valid UTF-8 (found while streaming rows)."""
+
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -77,8 +79,11 @@ class SourceIndex:
     @property
     def plain(self) -> bool:
         """Only columns, compared bytewise, no WHERE: PostgreSQL takes it as it is."""
-        return (None not in self.columns and not self.partial
-                and all(c in ("BINARY", "") for c in self.collations))
+        return (
+            None not in self.columns
+            and not self.partial
+            and all(c in ("BINARY", "") for c in self.collations)
+        )
 
 
 @dataclass(frozen=True)
@@ -173,19 +178,25 @@ def check_path(path: Path) -> Path:
     """Fail with a clear sentence unless ``path`` is an existing SQLite file."""
     path = path.expanduser()
     if not path.exists():
-        raise BadInput(f"{path} does not exist: give the path of your AI Log Trail SQLite file "
-                       "(by default reports/session_data.sqlite).")
+        raise BadInput(
+            f"{path} does not exist: give the path of your AI Log Trail SQLite file "
+            "(by default reports/session_data.sqlite)."
+        )
     if path.is_dir():
-        raise BadInput(f"{path} is a folder, not a file: give the path of the SQLite file "
-                       "inside it (for example reports/session_data.sqlite).")
+        raise BadInput(
+            f"{path} is a folder, not a file: give the path of the SQLite file "
+            "inside it (for example reports/session_data.sqlite)."
+        )
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
         raise BadInput(f"{path} cannot be read ({exc.strerror}): check its permissions.") from None
     if header != SQLITE_MAGIC:
-        raise BadInput(f"{path} is not a SQLite database: choose the .sqlite file "
-                       "AI Log Trail writes (see [ingest] db_path in its config).")
+        raise BadInput(
+            f"{path} is not a SQLite database: choose the .sqlite file "
+            "AI Log Trail writes (see [ingest] db_path in its config)."
+        )
     return path.resolve()
 
 
@@ -240,17 +251,19 @@ class SqliteSource:
     def info(self) -> SourceInfo:
         """Size, tables with row counts, and the AI Log Trail version guessed from the tables."""
         names = {t.name for t in self._tables}
-        return SourceInfo(self.path, self.path.stat().st_size, list(self._tables),
-                          _version(names))
+        return SourceInfo(self.path, self.path.stat().st_size, list(self._tables), _version(names))
 
     def _discover(self) -> list[SourceTable]:
         """Every row of sqlite_schema: user tables described, the rest kept as entries."""
         rows = self.conn.execute(
-            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master "
-            "ORDER BY rowid").fetchall()
+            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master ORDER BY rowid"
+        ).fetchall()
         kinds = self._table_kinds()
-        virtual = {name: sql for typ, name, _, sql in rows
-                   if typ == "table" and sql.upper().startswith("CREATE VIRTUAL")}
+        virtual = {
+            name: sql
+            for typ, name, _, sql in rows
+            if typ == "table" and sql.upper().startswith("CREATE VIRTUAL")
+        }
         plain: list[str] = []
         for typ, name, tbl, sql in rows:
             if typ in ("view", "trigger"):
@@ -260,11 +273,21 @@ class SqliteSource:
             elif name.startswith("sqlite_"):
                 self.others.append(SchemaEntry("internal table", name, name, sql))
             elif name in virtual:
-                self.others.append(SchemaEntry("virtual table", name, name, sql,
-                                               module=_module(sql), readable=name not in
-                                               self._missing_modules(virtual)))
-            elif (owner := _shadow_owner(name, kinds.get(name), virtual,
-                                         self._missing_modules(virtual))) is not None:
+                self.others.append(
+                    SchemaEntry(
+                        "virtual table",
+                        name,
+                        name,
+                        sql,
+                        module=_module(sql),
+                        readable=name not in self._missing_modules(virtual),
+                    )
+                )
+            elif (
+                owner := _shadow_owner(
+                    name, kinds.get(name), virtual, self._missing_modules(virtual)
+                )
+            ) is not None:
                 self.others.append(SchemaEntry("shadow table", name, name, sql, owner=owner))
             else:
                 plain.append(name)
@@ -298,8 +321,7 @@ class SqliteSource:
     def _table_kinds(self) -> dict[str, str]:
         """``PRAGMA table_list``'s type per table (SQLite 3.37+: knows shadow tables)."""
         try:
-            return {r[1]: r[2] for r in self.conn.execute("PRAGMA table_list")
-                    if r[0] == "main"}
+            return {r[1]: r[2] for r in self.conn.execute("PRAGMA table_list") if r[0] == "main"}
         except sqlite3.DatabaseError:
             return {}
 
@@ -311,18 +333,40 @@ class SqliteSource:
             if r[6] == 1:
                 continue  # hidden columns exist only in virtual tables
             extra = text.columns.get(str(r[1]).lower())
-            cols.append(SourceColumn(
-                r[1], (r[2] or "").upper(), bool(r[3]), r[4], int(r[5]), int(r[6]),
-                extra.generated if extra and r[6] in (2, 3) else None,
-                extra.collation if extra else None))
+            cols.append(
+                SourceColumn(
+                    r[1],
+                    (r[2] or "").upper(),
+                    bool(r[3]),
+                    r[4],
+                    int(r[5]),
+                    int(r[6]),
+                    extra.generated if extra and r[6] in (2, 3) else None,
+                    extra.collation if extra else None,
+                )
+            )
         pk_cols = [c for c in sorted(cols, key=lambda c: c.pk) if c.pk]
-        integer_pk = (pk_cols[0].name if len(pk_cols) == 1 and pk_cols[0].decl_type == "INTEGER"
-                      and not text.without_rowid else None)
-        rows = (self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
-                if self._count_rows else 0)
-        return SourceTable(name, tuple(cols), self._foreign_keys(name, names),
-                           self._indexes(name, cols), rows, integer_pk, self._sequence(name),
-                           text.without_rowid, text.strict, tuple(text.checks), sql)
+        integer_pk = (
+            pk_cols[0].name
+            if len(pk_cols) == 1 and pk_cols[0].decl_type == "INTEGER" and not text.without_rowid
+            else None
+        )
+        rows = (
+            self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0] if self._count_rows else 0
+        )
+        return SourceTable(
+            name,
+            tuple(cols),
+            self._foreign_keys(name, names),
+            self._indexes(name, cols),
+            rows,
+            integer_pk,
+            self._sequence(name),
+            text.without_rowid,
+            text.strict,
+            tuple(text.checks),
+            sql,
+        )
 
     def _foreign_keys(self, table: str, names: dict[str, str]) -> tuple[SourceForeignKey, ...]:
         fks: dict[int, list[tuple[object, ...]]] = {}
@@ -337,9 +381,16 @@ class SqliteSource:
             to = [p[4] for p in parts]
             if any(t is None for t in to):
                 to = list(self._primary_key(parent)) if exists else []
-            found.append(SourceForeignKey(
-                tuple(str(p[3]) for p in parts), parent, tuple(str(t) for t in to),
-                str(parts[0][6]), exists, str(parts[0][5])))
+            found.append(
+                SourceForeignKey(
+                    tuple(str(p[3]) for p in parts),
+                    parent,
+                    tuple(str(t) for t in to),
+                    str(parts[0][6]),
+                    exists,
+                    str(parts[0][5]),
+                )
+            )
         return tuple(found)
 
     def _primary_key(self, table: str) -> tuple[str, ...]:
@@ -349,45 +400,64 @@ class SqliteSource:
     def _sequence(self, table: str) -> int | None:
         """The table's entry in ``sqlite_sequence`` (only AUTOINCREMENT tables have one)."""
         try:
-            row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?",
-                                    [table]).fetchone()
+            row = self.conn.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = ?", [table]
+            ).fetchone()
         except sqlite3.OperationalError:  # no AUTOINCREMENT table in the file
             return None
         return int(row[0]) if row and isinstance(row[0], int) else None
 
     def _indexes(self, table: str, cols: list[SourceColumn]) -> tuple[SourceIndex, ...]:
         found = []
-        sqls = dict(self.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-            [table]).fetchall())
+        sqls = dict(
+            self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]
+            ).fetchall()
+        )
         for r in self.conn.execute(f"PRAGMA index_list({_quote(table)})"):
             name, unique, origin, partial = r[1], bool(r[2]), r[3], bool(r[4])
-            keys = [x for x in self.conn.execute(f"PRAGMA index_xinfo({_quote(name)})")
-                    if x[5]]
+            keys = [x for x in self.conn.execute(f"PRAGMA index_xinfo({_quote(name)})") if x[5]]
             text = parse_create_index(sqls.get(name) or "")
             columns = tuple(None if x[1] == -2 else x[2] for x in keys)
-            terms = text.terms if len(text.terms) == len(keys) else tuple(
-                str(c) if c is not None else "" for c in columns)
-            found.append(SourceIndex(
-                name, columns, unique, origin, partial, terms,
-                tuple(str(x[4] or "BINARY").upper() for x in keys), text.where,
-                tuple(bool(x[3]) for x in keys)))
+            terms = (
+                text.terms
+                if len(text.terms) == len(keys)
+                else tuple(str(c) if c is not None else "" for c in columns)
+            )
+            found.append(
+                SourceIndex(
+                    name,
+                    columns,
+                    unique,
+                    origin,
+                    partial,
+                    terms,
+                    tuple(str(x[4] or "BINARY").upper() for x in keys),
+                    text.where,
+                    tuple(bool(x[3]) for x in keys),
+                )
+            )
         if not any(i.origin == "pk" for i in found):
             pk = [c.name for c in sorted(cols, key=lambda c: c.pk) if c.pk]
-            if pk and not (len(pk) == 1 and any(c.name == pk[0] and c.decl_type == "INTEGER"
-                                                for c in cols)):
-                coll = tuple((next(c for c in cols if c.name == n).collation or "BINARY")
-                             for n in pk)
-                found.append(SourceIndex(f"{table}_pkey", tuple(pk), True, "pk", False,
-                                         tuple(pk), coll))
+            if pk and not (
+                len(pk) == 1 and any(c.name == pk[0] and c.decl_type == "INTEGER" for c in cols)
+            ):
+                coll = tuple(
+                    (next(c for c in cols if c.name == n).collation or "BINARY") for n in pk
+                )
+                found.append(
+                    SourceIndex(f"{table}_pkey", tuple(pk), True, "pk", False, tuple(pk), coll)
+                )
         return tuple(found)
 
-    def rows(self, table: SourceTable, columns: tuple[str, ...],
-             batch_size: int) -> Iterator[list[tuple[object, ...]]]:
+    def rows(
+        self, table: SourceTable, columns: tuple[str, ...], batch_size: int
+    ) -> Iterator[list[tuple[object, ...]]]:
         """Stream a table's rows in batches, ordered by its key, within the snapshot."""
         select = ", ".join(_quote(c) for c in columns)
         cur = self.conn.execute(
-            f"SELECT {select} FROM {_quote(table.name)} ORDER BY {order_key(table)}")
+            f"SELECT {select} FROM {_quote(table.name)} ORDER BY {order_key(table)}"
+        )
         try:
             while batch := cur.fetchmany(batch_size):
                 yield batch
@@ -411,25 +481,46 @@ def _module(sql: str) -> str:
     return words[upper.index("USING") + 1] if "USING" in upper[:-1] else "?"
 
 
-def _shadow_owner(name: str, kind: str | None, virtual: dict[str, str],
-                  missing: set[str]) -> str | None:
+def _shadow_owner(
+    name: str, kind: str | None, virtual: dict[str, str], missing: set[str]
+) -> str | None:
     """The virtual table a shadow table belongs to (``docs_data`` belongs to ``docs``).
 
     SQLite 3.37+ marks shadow tables in ``PRAGMA table_list``; where the module is not loaded
     it cannot, so the ``<virtual>_<suffix>`` naming rule decides: any suffix for a module this
     SQLite lacks (sqlite-vec's ``_chunks``, ``_rowids``), the known ones otherwise.
     """
-    owners = sorted((v for v in virtual if name.lower().startswith(v.lower() + "_")
-                     and (v in missing or name[len(v) + 1:].lower() in SHADOW_SUFFIXES)),
-                    key=len, reverse=True)
+    owners = sorted(
+        (
+            v
+            for v in virtual
+            if name.lower().startswith(v.lower() + "_")
+            and (v in missing or name[len(v) + 1 :].lower() in SHADOW_SUFFIXES)
+        ),
+        key=len,
+        reverse=True,
+    )
     if kind == "shadow":
         return owners[0] if owners else "?"
     return owners[0] if owners else None
 
 
 # Shadow tables of SQLite's own virtual-table modules (fts3/4, fts5, rtree).
-SHADOW_SUFFIXES = frozenset({"content", "segments", "segdir", "docsize", "stat", "data", "idx",
-                             "config", "node", "parent", "rowid"})
+SHADOW_SUFFIXES = frozenset(
+    {
+        "content",
+        "segments",
+        "segdir",
+        "docsize",
+        "stat",
+        "data",
+        "idx",
+        "config",
+        "node",
+        "parent",
+        "rowid",
+    }
+)
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
@@ -437,14 +528,23 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     when it has no committed WAL content to miss (no writer can be active there)."""
     uri = f"file:{quote(str(path))}?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            uri,
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
     except sqlite3.DatabaseError as exc:
         if _wal_mode(path) and not os.access(path.parent, os.W_OK) and not _has_wal(path):
-            conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"file:{quote(str(path))}?mode=ro&immutable=1",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
         raise _open_error(path, exc) from None
@@ -473,18 +573,22 @@ def _open_error(path: Path, exc: sqlite3.DatabaseError) -> sqlite3.DatabaseError
             f"{path} has a leftover {journal.name} from a writer that was interrupted; SQLite "
             "must roll it back before the file can be read, and this tool only reads: open the "
             f"file once with AI Log Trail or 'sqlite3 {path} \"PRAGMA integrity_check\"' as a "
-            "user who may write to it and its folder, then run again.")
+            "user who may write to it and its folder, then run again."
+        )
     if _wal_mode(path) and not os.access(path.parent, os.W_OK):
         return _Explained(
             f"{path} is in WAL mode with changes still in {path.name}-wal, and its folder "
             f"{path.parent} is not writable, so SQLite cannot read it read-only: run as a user "
             "who may write to that folder, or copy the file together with its -wal file into "
-            "a writable folder and migrate the copy.")
+            "a writable folder and migrate the copy."
+        )
     return exc
 
 
 class _Explained(sqlite3.DatabaseError):
     """An open failure whose message is already the user's sentence."""
+
+
 def order_key(table: SourceTable) -> str:
     """The ORDER BY that both sides share: the integer key, else every column."""
     if table.integer_pk:
@@ -495,9 +599,13 @@ def order_key(table: SourceTable) -> str:
 def order_by_dependencies(tables: list[SourceTable]) -> list[SourceTable]:
     """Parents before children; AI Log Trail's own copy order first, others by name."""
     known_order = list(KNOWN_BY_NAME)
-    pending = sorted(tables, key=lambda t: (known_order.index(t.name)
-                                            if t.name in KNOWN_BY_NAME else len(known_order),
-                                            t.name))
+    pending = sorted(
+        tables,
+        key=lambda t: (
+            known_order.index(t.name) if t.name in KNOWN_BY_NAME else len(known_order),
+            t.name,
+        ),
+    )
     done: list[SourceTable] = []
     names = {t.name for t in tables}
     while pending:
@@ -540,17 +648,25 @@ def _sqlite_error(path: Path, exc: sqlite3.Error) -> BadInput:
     if isinstance(exc, _Explained):
         return BadInput(text)
     if "no such module" in text:
-        return BadInput(f"{path} uses a virtual-table module this SQLite lacks ({text}): "
-                        "the dry run names that table; please report how you reached this.")
+        return BadInput(
+            f"{path} uses a virtual-table module this SQLite lacks ({text}): "
+            "the dry run names that table; please report how you reached this."
+        )
     if "locked" in text or "busy" in text:
-        return BadInput(f"{path} is locked by another program (is an AI Log Trail ingest "
-                        "running?): wait for it to finish, then try again.")
+        return BadInput(
+            f"{path} is locked by another program (is an AI Log Trail ingest "
+            "running?): wait for it to finish, then try again."
+        )
     if "not a database" in text or "malformed" in text:
-        return BadInput(f"{path} is not a readable SQLite database ({text}): "
-                        "check that you chose the right file and that it is not damaged.")
+        return BadInput(
+            f"{path} is not a readable SQLite database ({text}): "
+            "check that you chose the right file and that it is not damaged."
+        )
     if "unable to open" in text:
-        return BadInput(f"{path} cannot be opened read-only ({text}): check the permissions "
-                        "of the file and of its folder.")
+        return BadInput(
+            f"{path} cannot be opened read-only ({text}): check the permissions "
+            "of the file and of its folder."
+        )
     return BadInput(f"Reading {path} failed ({text}).")
 
 

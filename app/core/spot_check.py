@@ -40,9 +40,14 @@ class Sample:
     same: bool = True
 
 
-def sample_rows(source_path: Path, target: Target, *, seed: int = 0,
-                keyring_lookup: PasswordLookup | None = None,
-                rows_per_table: int = ROWS_PER_TABLE) -> list[Sample]:
+def sample_rows(
+    source_path: Path,
+    target: Target,
+    *,
+    seed: int = 0,
+    keyring_lookup: PasswordLookup | None = None,
+    rows_per_table: int = ROWS_PER_TABLE,
+) -> list[Sample]:
     """Sample rows spread over every table that has rows (and an integer key) and compare
     each cell exactly: text byte for byte, reals bit for bit, timestamps as instants.
 
@@ -61,8 +66,9 @@ def sample_rows(source_path: Path, target: Target, *, seed: int = 0,
 
 
 def _exists(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL",
-                        [sql.Identifier(name).as_string(conn)]).fetchone() == (True,)
+    return conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL", [sql.Identifier(name).as_string(conn)]
+    ).fetchone() == (True,)
 
 
 def _keys(src: SqliteSource, table: SourceTable, seed: int, n: int) -> list[int]:
@@ -73,32 +79,42 @@ def _keys(src: SqliteSource, table: SourceTable, seed: int, n: int) -> list[int]
     offsets = sorted({(seed + i * max(count - 1, 1) // max(n - 1, 1)) % count for i in range(n)})
     keys = []
     for off in offsets:
-        row = src.conn.execute(f"SELECT {key} FROM {_quote(table.name)} ORDER BY {key} "
-                               f"LIMIT 1 OFFSET ?", [off]).fetchone()
+        row = src.conn.execute(
+            f"SELECT {key} FROM {_quote(table.name)} ORDER BY {key} LIMIT 1 OFFSET ?", [off]
+        ).fetchone()
         if row is not None:
             keys.append(int(row[0]))
     return keys
 
 
-def _row(src: SqliteSource, conn: psycopg.Connection, table: SourceTable,
-         key: int) -> list[Sample]:
+def _row(src: SqliteSource, conn: psycopg.Connection, table: SourceTable, key: int) -> list[Sample]:
     columns = [c.name for c in table.columns]
     src.conn.text_factory = bytes
     try:
         mine = src.conn.execute(
             f"SELECT {', '.join(_quote(c) for c in columns)} FROM {_quote(table.name)} "
-            f"WHERE {_quote(table.integer_pk or 'rowid')} = ?", [key]).fetchone()
+            f"WHERE {_quote(table.integer_pk or 'rowid')} = ?",
+            [key],
+        ).fetchone()
     finally:
         src.conn.text_factory = str
-    theirs = conn.execute(sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
-        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table.name),
-        sql.Identifier(table.integer_pk or "id")), [key]).fetchone()
+    theirs = conn.execute(
+        sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.Identifier(table.name),
+            sql.Identifier(table.integer_pk or "id"),
+        ),
+        [key],
+    ).fetchone()
     out = []
     for i, column in enumerate(columns):
         a = mine[i] if mine else None
         b = theirs[i] if theirs else None
-        out.append(Sample(table.name, column, key, _show(a), _show(b),
-                          theirs is not None and same_value(a, b)))
+        out.append(
+            Sample(
+                table.name, column, key, _show(a), _show(b), theirs is not None and same_value(a, b)
+            )
+        )
     return out
 
 
@@ -114,8 +130,10 @@ def same_value(sqlite_value: Any, pg_value: Any) -> bool:
             return False
         return struct.pack(">d", float(sqlite_value)) == struct.pack(">d", pg_value)
     if isinstance(pg_value, Decimal):
-        return Decimal(repr(sqlite_value) if isinstance(sqlite_value, float)
-                       else str(sqlite_value)) == pg_value
+        return (
+            Decimal(repr(sqlite_value) if isinstance(sqlite_value, float) else str(sqlite_value))
+            == pg_value
+        )
     if isinstance(pg_value, str):
         return bool(sqlite_value == pg_value.encode("utf-8"))
     if isinstance(pg_value, memoryview | bytes):
@@ -131,7 +149,7 @@ def _show(value: Any) -> str | None:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            text = "0x" + raw[:MAX_CHARS // 2].hex()
+            text = "0x" + raw[: MAX_CHARS // 2].hex()
     elif isinstance(value, float):
         text = repr(value)
     elif isinstance(value, datetime):

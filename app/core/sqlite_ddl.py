@@ -46,7 +46,7 @@ def tokenize(text: str) -> list[Token]:
 
 def unquote(text: str) -> str:
     """An identifier as SQLite stores it: ``"a""b"`` -> ``a"b``, ``[x]`` -> ``x``."""
-    if len(text) >= 2 and text[0] in "\"`" and text[-1] == text[0]:
+    if len(text) >= 2 and text[0] in '"`' and text[-1] == text[0]:
         return text[1:-1].replace(text[0] * 2, text[0])
     if len(text) >= 2 and text[0] == "[" and text[-1] == "]":
         return text[1:-1]
@@ -82,7 +82,7 @@ def _body(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
         elif tok.text == ")":
             depth -= 1
             if depth == 0 and start is not None:
-                return tokens[start:i], tokens[i + 1:]
+                return tokens[start:i], tokens[i + 1 :]
     return [], []
 
 
@@ -111,7 +111,7 @@ def _group_end(tokens: list[Token], start: int) -> int:
 def _group_text(tokens: list[Token], start: int) -> tuple[str, int]:
     """The original text inside the group opening at ``start``, and the position after it."""
     end = _group_end(tokens, start)
-    return _text(tokens[start + 1:end - 1]), end
+    return _text(tokens[start + 1 : end - 1]), end
 
 
 def _word(tok: Token, *words: str) -> bool:
@@ -233,8 +233,11 @@ def _column(name: str, cur: _Cursor) -> ColumnText:
             continue
         if (_word(tok, "CHECK", "REFERENCES", "GENERATED")) and nxt is not None:
             cur.advance()
-            while not cur.done() and (cur.peek() or tok).text != "(" and \
-                    not _word(cur.peek() or tok, "AS"):
+            while (
+                not cur.done()
+                and (cur.peek() or tok).text != "("
+                and not _word(cur.peek() or tok, "AS")
+            ):
                 cur.advance()
             if not cur.done() and (cur.peek() or tok).text == "(":
                 cur.group()
@@ -292,7 +295,7 @@ def parse_create_index(sql: str) -> IndexText:
             where = None
             rest = cur.peek()
             if rest is not None and _word(rest, "WHERE"):
-                where = _text(tokens[cur.solid[cur.k] + 1:]).rstrip(";").strip()
+                where = _text(tokens[cur.solid[cur.k] + 1 :]).rstrip(";").strip()
             return IndexText(terms, where)
     return IndexText((), None)
 
@@ -308,7 +311,7 @@ def view_select(sql: str) -> str:
             cur.group()
             continue
         if _word(tok, "AS"):
-            return _text(tokens[cur.solid[cur.k] + 1:]).rstrip(";").strip()
+            return _text(tokens[cur.solid[cur.k] + 1 :]).rstrip(";").strip()
         cur.advance()
     return ""
 

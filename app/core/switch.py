@@ -286,12 +286,19 @@ def preview_switch(
     from app.core.switch_check import check_target
 
     check = check_target(sqlite_path, target, keyring_lookup, prompt=prompt)
-    return SwitchPreview(plan, check.lines, checked=True, differing_rows=check.differing_rows,
-                         sync_command=check.sync_command if check.can_sync else None)
+    return SwitchPreview(
+        plan,
+        check.lines,
+        checked=True,
+        differing_rows=check.differing_rows,
+        sync_command=check.sync_command if check.can_sync else None,
+    )
 
 
 def _mismatch(table: str, source_rows: int, target_rows: int | None) -> str:
     if target_rows is None:
         return f"Table {table} is missing in the target ({source_rows:,} rows in the SQLite file)."
-    return (f"Table {table} has {target_rows:,} rows in the target but {source_rows:,} in the "
-            "SQLite file.")
+    return (
+        f"Table {table} has {target_rows:,} rows in the target but {source_rows:,} in the "
+        "SQLite file."
+    )

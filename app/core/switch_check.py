@@ -36,13 +36,19 @@ class TargetCheck:
     @property
     def sync_command(self) -> str:
         """The command that catches the target up (no password in it)."""
-        return (f"ailt-migrate sync --sqlite {self.sqlite_path} --postgres-dsn "
-                f"{to_url(self.target)} --execute")
+        return (
+            f"ailt-migrate sync --sqlite {self.sqlite_path} --postgres-dsn "
+            f"{to_url(self.target)} --execute"
+        )
 
 
-def check_target(sqlite_path: Path, target: Target,
-                 keyring_lookup: PasswordLookup | None = None, *,
-                 prompt: PasswordLookup | None = None) -> TargetCheck:
+def check_target(
+    sqlite_path: Path,
+    target: Target,
+    keyring_lookup: PasswordLookup | None = None,
+    *,
+    prompt: PasswordLookup | None = None,
+) -> TargetCheck:
     """Compare every row of the file with the target; raises the engine's MigrateErrors."""
     options = Options(keyring_lookup=keyring_lookup, prompt=prompt)
     sync = plan_sync(Path(sqlite_path), target, options)
@@ -52,13 +58,17 @@ def check_target(sqlite_path: Path, target: Target,
     check.can_sync = check.migrated and not sync.refusals
     for t in sync.plan.tables:
         if not t.exists:
-            check.lines.append(f"Table {t.name} is missing in the target "
-                               f"({t.source_rows} rows in the SQLite file).")
+            check.lines.append(
+                f"Table {t.name} is missing in the target "
+                f"({t.source_rows} rows in the SQLite file)."
+            )
             continue
         c = sync.changes[t.name].counts if t.name in sync.changes else None
         if c and any(c.values()):
-            check.lines.append(f"Table {t.name}: {c['insert']} row(s) to insert, {c['update']} "
-                               f"to update, {c['delete']} to delete.")
+            check.lines.append(
+                f"Table {t.name}: {c['insert']} row(s) to insert, {c['update']} "
+                f"to update, {c['delete']} to delete."
+            )
     if check.migrated:
         check.lines += [r for r in sync.refusals if not r.startswith("The target has no table")]
     elif not check.lines:

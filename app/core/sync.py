@@ -131,26 +131,39 @@ class SyncResult:
         return all(c.checksums_match for c in self.checks)
 
 
-def plan_sync(source_path: Path, target: Target, options: Options | None = None, *,
-              on_progress: ProgressFn = _ignore_progress, on_phase: PhaseFn = _ignore_phase,
-              is_cancelled: Callable[[], bool] = _never) -> SyncPlan:
+def plan_sync(
+    source_path: Path,
+    target: Target,
+    options: Options | None = None,
+    *,
+    on_progress: ProgressFn = _ignore_progress,
+    on_phase: PhaseFn = _ignore_phase,
+    is_cancelled: Callable[[], bool] = _never,
+) -> SyncPlan:
     """The dry run: per table the rows to insert, update and delete; writes nothing."""
     options = options or Options()
     with _session(source_path, target, options, on_phase) as (src, connected):
         maps = _mapped(connected.conn, src)
         refusals = _schema_refusals(maps, connected.conn)
-        found = _diff_all(connected.conn, src, _usable(maps), options, on_progress, on_phase,
-                          is_cancelled)
+        found = _diff_all(
+            connected.conn, src, _usable(maps), options, on_progress, on_phase, is_cancelled
+        )
         _counted(src, maps, found.checksums)
         result = _sync_plan(src, connected, maps, found.changes, refusals)
         connected.conn.rollback()
         return result
 
 
-def execute_sync(source_path: Path, target: Target, options: Options | None = None, *,
-                 on_progress: ProgressFn = _ignore_progress, on_phase: PhaseFn = _ignore_phase,
-                 on_plan: Callable[[SyncPlan], None] | None = None,
-                 is_cancelled: Callable[[], bool] = _never) -> SyncResult:
+def execute_sync(
+    source_path: Path,
+    target: Target,
+    options: Options | None = None,
+    *,
+    on_progress: ProgressFn = _ignore_progress,
+    on_phase: PhaseFn = _ignore_phase,
+    on_plan: Callable[[SyncPlan], None] | None = None,
+    is_cancelled: Callable[[], bool] = _never,
+) -> SyncResult:
     """Compare, apply, verify every table in full, commit; raise a :class:`MigrateError`.
 
     Raises Refused (exit 3: schema does not fit, rows only in PostgreSQL, a value PostgreSQL
@@ -162,8 +175,9 @@ def execute_sync(source_path: Path, target: Target, options: Options | None = No
     with _session(source_path, target, options, on_phase) as (src, connected):
         conn = connected.conn
         try:
-            return _execute(src, connected, options, started, on_progress, on_phase, on_plan,
-                            is_cancelled)
+            return _execute(
+                src, connected, options, started, on_progress, on_phase, on_plan, is_cancelled
+            )
         except sqlite3.Error as exc:  # a file SQLite can open but not read through
             _rollback(conn)
             raise sqlite_error(src.path, exc) from None
@@ -172,28 +186,40 @@ def execute_sync(source_path: Path, target: Target, options: Options | None = No
             _refuse_value(src, conn, exc, connected.target)
         except psycopg.errors.LockNotAvailable:
             _rollback(conn)
-            raise Refused("Another program is writing to the target's tables (is AI Log Trail "
-                          "ingesting into PostgreSQL?): wait for it to finish, then run sync "
-                          "again.") from None
+            raise Refused(
+                "Another program is writing to the target's tables (is AI Log Trail "
+                "ingesting into PostgreSQL?): wait for it to finish, then run sync "
+                "again."
+            ) from None
         except psycopg.OperationalError as exc:
             _rollback(conn)
             raise ConnectFailed(
                 "The connection to PostgreSQL was lost during the sync "
                 f"({_first_line(exc, connected.target)}); nothing was committed: check the "
-                "server and run sync again.", "lost") from None
+                "server and run sync again.",
+                "lost",
+            ) from None
         except psycopg.Error as exc:
             _rollback(conn)
-            raise Refused(f"PostgreSQL rejected the sync ({_first_line(exc, connected.target)});"
-                          " nothing was committed.") from None
+            raise Refused(
+                f"PostgreSQL rejected the sync ({_first_line(exc, connected.target)});"
+                " nothing was committed."
+            ) from None
         except BaseException:
             _rollback(conn)
             raise
 
 
-def _execute(src: SqliteSource, connected: Connected, options: Options, started: float,
-             on_progress: ProgressFn, on_phase: PhaseFn,
-             on_plan: Callable[[SyncPlan], None] | None,
-             is_cancelled: Callable[[], bool]) -> SyncResult:
+def _execute(
+    src: SqliteSource,
+    connected: Connected,
+    options: Options,
+    started: float,
+    on_progress: ProgressFn,
+    on_phase: PhaseFn,
+    on_plan: Callable[[SyncPlan], None] | None,
+    is_cancelled: Callable[[], bool],
+) -> SyncResult:
     conn = connected.conn
     maps = _mapped(conn, src)
     refusals = _schema_refusals(maps, conn)
@@ -201,8 +227,9 @@ def _execute(src: SqliteSource, connected: Connected, options: Options, started:
         raise Refused(refusals[0])
     _lock(conn, maps)
     if pipelinable(conn, maps):
-        return _execute_pipelined(src, connected, maps, options, started, on_progress, on_phase,
-                                  is_cancelled)
+        return _execute_pipelined(
+            src, connected, maps, options, started, on_progress, on_phase, is_cancelled
+        )
     found = _diff_all(conn, src, maps, options, on_progress, on_phase, is_cancelled)
     _counted(src, maps, found.checksums)
     plan = _sync_plan(src, connected, maps, found.changes, [])
@@ -225,15 +252,25 @@ def _execute(src: SqliteSource, connected: Connected, options: Options, started:
         # vanish, new ones are appended), so check_table may read it in physical order first;
         # should the order differ, its ordered read decides.
         in_order = not plan.changes[tm.name].updates
-        result.checks.append(check_table(conn, tm, found.checksums[tm.name], created=in_order,
-                                         is_cancelled=is_cancelled))
+        result.checks.append(
+            check_table(
+                conn, tm, found.checksums[tm.name], created=in_order, is_cancelled=is_cancelled
+            )
+        )
     result.verify_s = time.monotonic() - verified
     return _commit(conn, maps, result, started, on_phase, is_cancelled)
 
 
-def _execute_pipelined(src: SqliteSource, connected: Connected, maps: list[TableMap],
-                       options: Options, started: float, on_progress: ProgressFn,
-                       on_phase: PhaseFn, is_cancelled: Callable[[], bool]) -> SyncResult:
+def _execute_pipelined(
+    src: SqliteSource,
+    connected: Connected,
+    maps: list[TableMap],
+    options: Options,
+    started: float,
+    on_progress: ProgressFn,
+    on_phase: PhaseFn,
+    is_cancelled: Callable[[], bool],
+) -> SyncResult:
     """Compare, apply and verify table by table (see :mod:`app.core.sync_pipeline`)."""
     conn = connected.conn
 
@@ -242,8 +279,16 @@ def _execute_pipelined(src: SqliteSource, connected: Connected, maps: list[Table
         if stops:
             raise Refused(stops[0])
 
-    out = run_pipeline(conn, src, maps, batch_size=options.batch_size, on_progress=on_progress,
-                       on_phase=on_phase, is_cancelled=is_cancelled, refuse=refuse)
+    out = run_pipeline(
+        conn,
+        src,
+        maps,
+        batch_size=options.batch_size,
+        on_progress=on_progress,
+        on_phase=on_phase,
+        is_cancelled=is_cancelled,
+        refuse=refuse,
+    )
     _counted(src, maps, out.checksums)
     plan = _sync_plan(src, connected, maps, out.changes, [])
     result = SyncResult(plan, diff_s=out.diff_s, apply_s=out.apply_s, verify_s=out.verify_s)
@@ -255,8 +300,14 @@ def _execute_pipelined(src: SqliteSource, connected: Connected, maps: list[Table
     return _commit(conn, maps, result, started, on_phase, is_cancelled)
 
 
-def _commit(conn: psycopg.Connection, maps: list[TableMap], result: SyncResult,
-            started: float, on_phase: PhaseFn, is_cancelled: Callable[[], bool]) -> SyncResult:
+def _commit(
+    conn: psycopg.Connection,
+    maps: list[TableMap],
+    result: SyncResult,
+    started: float,
+    on_phase: PhaseFn,
+    is_cancelled: Callable[[], bool],
+) -> SyncResult:
     """Commit only when every table verified; otherwise roll back and say which differ.
 
     The identity sequences are advanced only now: setval is not undone by a rollback, so
@@ -267,7 +318,8 @@ def _commit(conn: psycopg.Connection, maps: list[TableMap], result: SyncResult,
         conn.rollback()
         raise VerificationFailed(
             f"Verification failed for {bad}: after the sync the target differs from SQLite, "
-            "so nothing was committed. Please report this with sync's dry run output.")
+            "so nothing was committed. Please report this with sync's dry run output."
+        )
     if is_cancelled():
         raise Cancelled(CANCELLED)
     on_phase("Committing")
@@ -283,15 +335,15 @@ def _commit(conn: psycopg.Connection, maps: list[TableMap], result: SyncResult,
 
 
 @contextlib.contextmanager
-def _session(source_path: Path, target: Target, options: Options,
-             on_phase: PhaseFn) -> Iterator[tuple[SqliteSource, Connected]]:
+def _session(
+    source_path: Path, target: Target, options: Options, on_phase: PhaseFn
+) -> Iterator[tuple[SqliteSource, Connected]]:
     with ExitStack() as stack:
         on_phase("Reading the SQLite file")
         # Rows are counted by the pass that reads them (see _counted), not by a pass of its own.
         src = stack.enter_context(SqliteSource(Path(source_path), count_rows=False))
         on_phase("Connecting to PostgreSQL")
-        connected = connect(target, keyring_lookup=options.keyring_lookup,
-                            prompt=options.prompt)
+        connected = connect(target, keyring_lookup=options.keyring_lookup, prompt=options.prompt)
         stack.callback(connected.conn.close)
         yield src, connected
 
@@ -319,21 +371,30 @@ def _usable(maps: list[TableMap]) -> list[TableMap]:
 def _schema_refusals(maps: list[TableMap], conn: psycopg.Connection) -> list[str]:
     """Sentences for targets that do not fit the file; empty when sync can go ahead."""
     if not any(tm.source.known for tm in maps):
-        return ["The file holds no AI Log Trail tables: choose the file AI Log Trail writes "
-                "(reports/session_data.sqlite by default)."]
+        return [
+            "The file holds no AI Log Trail tables: choose the file AI Log Trail writes "
+            "(reports/session_data.sqlite by default)."
+        ]
     if not any(tm.exists for tm in maps):
-        return ["The target holds none of the file's tables: migrate it first with "
-                "'ailt-migrate run --execute', then use sync to catch up."]
+        return [
+            "The target holds none of the file's tables: migrate it first with "
+            "'ailt-migrate run --execute', then use sync to catch up."
+        ]
     out = []
     missing = [tm.name for tm in maps if not tm.exists]
     if missing:
-        out.append(f"The target has no table {', '.join(missing)}, which the file holds: the "
-                   "file comes from a newer AI Log Trail than the migration. Clear the target "
-                   "('ailt-migrate rollback --drop --yes') and migrate again with 'run'.")
+        out.append(
+            f"The target has no table {', '.join(missing)}, which the file holds: the "
+            "file comes from a newer AI Log Trail than the migration. Clear the target "
+            "('ailt-migrate rollback --drop --yes') and migrate again with 'run'."
+        )
     bad = [p for tm in maps for p in tm.problems]
     if bad:
-        out.append("The target's tables do not fit the file: " + "; ".join(bad)
-                   + ". Sync cannot fix a schema: migrate into an empty database instead.")
+        out.append(
+            "The target's tables do not fit the file: "
+            + "; ".join(bad)
+            + ". Sync cannot fix a schema: migrate into an empty database instead."
+        )
     return out
 
 
@@ -346,19 +407,33 @@ def _lock(conn: psycopg.Connection, maps: list[TableMap]) -> None:
 
 # --- the diff ---------------------------------------------------------------------------------
 
+
 @dataclass
 class _Found:
     changes: dict[str, TableChanges]
     checksums: dict[str, Checksum]
 
 
-def _diff_all(conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap],
-              options: Options, on_progress: ProgressFn, on_phase: PhaseFn,
-              is_cancelled: Callable[[], bool]) -> _Found:
+def _diff_all(
+    conn: psycopg.Connection,
+    src: SqliteSource,
+    maps: list[TableMap],
+    options: Options,
+    on_progress: ProgressFn,
+    on_phase: PhaseFn,
+    is_cancelled: Callable[[], bool],
+) -> _Found:
     """Read SQLite in a thread while the server fingerprints the target, table by table."""
     on_phase("Comparing")
-    reader = SqliteReader(conn, src, maps, batch_size=options.batch_size,
-                          on_progress=on_progress, is_cancelled=is_cancelled, serve=False)
+    reader = SqliteReader(
+        conn,
+        src,
+        maps,
+        batch_size=options.batch_size,
+        on_progress=on_progress,
+        is_cancelled=is_cancelled,
+        serve=False,
+    )
     reader.start()
     found = _Found({}, {})
     try:
@@ -377,9 +452,12 @@ def _diff_all(conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap],
 
 
 def _referenced_by(conn: psycopg.Connection, tm: TableMap) -> list[str]:
-    rows = conn.execute("SELECT DISTINCT conrelid::regclass::text FROM pg_constraint "
-                        "WHERE contype = 'f' AND confrelid = %s::regclass AND conrelid <> "
-                        "confrelid", [tm.ident.as_string(conn)]).fetchall()
+    rows = conn.execute(
+        "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint "
+        "WHERE contype = 'f' AND confrelid = %s::regclass AND conrelid <> "
+        "confrelid",
+        [tm.ident.as_string(conn)],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -395,8 +473,13 @@ def _counted(src: SqliteSource, maps: list[TableMap], checksums: dict[str, Check
         tm.source = src.table(tm.name)
 
 
-def _sync_plan(src: SqliteSource, connected: Connected, maps: list[TableMap],
-               changes: dict[str, TableChanges], refusals: list[str]) -> SyncPlan:
+def _sync_plan(
+    src: SqliteSource,
+    connected: Connected,
+    maps: list[TableMap],
+    changes: dict[str, TableChanges],
+    refusals: list[str],
+) -> SyncPlan:
     """Turn the diff into run's plan shape, plus the sentences that stop --execute."""
     refusals = list(refusals)
     tables = []
@@ -413,17 +496,27 @@ def _sync_plan(src: SqliteSource, connected: Connected, maps: list[TableMap],
         if ch.replace:
             notes.append("no integer key: compared as a whole, replaced as a whole")
         if ch.target_only:
-            notes.append(f"{len(ch.target_only)} row(s) written in PostgreSQL after the "
-                         "switch")
+            notes.append(f"{len(ch.target_only)} row(s) written in PostgreSQL after the switch")
         stops = _table_refusals(connected.conn, tm, ch)
         if stops:
             status = PROBLEM
             refusals += stops
-        tables.append(TablePlan(tm.name, tm.source.known, tm.source.rows, tm.target_rows,
-                                tm.exists, status, notes))
+        tables.append(
+            TablePlan(
+                tm.name, tm.source.known, tm.source.rows, tm.target_rows, tm.exists, status, notes
+            )
+        )
     info = src.info()
-    plan = Plan(info, connected.target, connected.server_version, tables, [],
-                [w for tm in maps for w in tm.warnings], connected.password_source, maps)
+    plan = Plan(
+        info,
+        connected.target,
+        connected.server_version,
+        tables,
+        [],
+        [w for tm in maps for w in tm.warnings],
+        connected.password_source,
+        maps,
+    )
     return SyncPlan(plan, changes, refusals)
 
 
@@ -436,30 +529,45 @@ def _table_refusals(conn: psycopg.Connection, tm: TableMap, ch: TableChanges) ->
     if ch.replace:
         users = _referenced_by(conn, tm)
         if users:
-            out.append(f"{tm.name} has no integer key, so sync would replace it as a whole, but "
-                       f"{', '.join(users)} refer to it: migrate again with 'run' instead.")
+            out.append(
+                f"{tm.name} has no integer key, so sync would replace it as a whole, but "
+                f"{', '.join(users)} refer to it: migrate again with 'run' instead."
+            )
     return out
 
 
 def _target_only_sentence(tm: TableMap, ch: TableChanges) -> str:
     ids = ", ".join(str(i) for i in ch.target_only[:10])
     more = f" and {len(ch.target_only) - 10} more" if len(ch.target_only) > 10 else ""
-    clash = (" (SQLite holds other rows under some of the same ids)" if ch.clashes else "")
-    return (f"{tm.name} holds {len(ch.target_only)} row(s) written in PostgreSQL after the "
-            f"switch (id {ids}{more}){clash}: sync never deletes or overwrites them. Keep "
-            "PostgreSQL as it is (AI Log Trail writes there now), or delete those rows in "
-            "PostgreSQL yourself if they are not wanted, then sync again.")
+    clash = " (SQLite holds other rows under some of the same ids)" if ch.clashes else ""
+    return (
+        f"{tm.name} holds {len(ch.target_only)} row(s) written in PostgreSQL after the "
+        f"switch (id {ids}{more}){clash}: sync never deletes or overwrites them. Keep "
+        "PostgreSQL as it is (AI Log Trail writes there now), or delete those rows in "
+        "PostgreSQL yourself if they are not wanted, then sync again."
+    )
 
 
 # --- applying ---------------------------------------------------------------------------------
 
-def _apply(conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap], plan: SyncPlan,
-           options: Options, on_progress: ProgressFn, on_phase: PhaseFn,
-           is_cancelled: Callable[[], bool]) -> None:
+
+def _apply(
+    conn: psycopg.Connection,
+    src: SqliteSource,
+    maps: list[TableMap],
+    plan: SyncPlan,
+    options: Options,
+    on_progress: ProgressFn,
+    on_phase: PhaseFn,
+    is_cancelled: Callable[[], bool],
+) -> None:
     """Deletes children first, then updates and inserts parents first."""
     on_phase("Applying the changes")
-    losing = [tm.pg_name for tm in maps if plan.changes[tm.name].replace
-              or len(plan.changes[tm.name].deletes) > CASCADE_INDEX_FROM]
+    losing = [
+        tm.pg_name
+        for tm in maps
+        if plan.changes[tm.name].replace or len(plan.changes[tm.name].deletes) > CASCADE_INDEX_FROM
+    ]
     helpers = index_cascades(conn, losing)
     for tm in reversed(maps):
         if is_cancelled():
@@ -476,15 +584,25 @@ def _apply(conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap], pl
         def rows(n: int, name: str = tm.name, t: int = total) -> None:
             on_progress(name, n, t)
 
-        upsert_rows(conn, src, tm, ch, batch_size=options.batch_size, on_rows=rows,
-                    is_cancelled=is_cancelled)
+        upsert_rows(
+            conn,
+            src,
+            tm,
+            ch,
+            batch_size=options.batch_size,
+            on_rows=rows,
+            is_cancelled=is_cancelled,
+        )
 
 
 # --- errors -----------------------------------------------------------------------------------
 
+
 def _first_line(exc: BaseException, target: Target) -> str:
-    return scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
-                 target.secrets())
+    return scrub(
+        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+        target.secrets(),
+    )
 
 
 def _rollback(conn: psycopg.Connection) -> None:
@@ -492,19 +610,22 @@ def _rollback(conn: psycopg.Connection) -> None:
         conn.rollback()
 
 
-def _refuse_value(src: SqliteSource, conn: psycopg.Connection, exc: Exception,
-                  target: Target) -> NoReturn:
+def _refuse_value(
+    src: SqliteSource, conn: psycopg.Connection, exc: Exception, target: Target
+) -> NoReturn:
     """A changed row holds a value PostgreSQL refuses: name the first such value."""
     maps = map_tables(conn, src)
     problems = scan(src, maps, thorough=True)
     if problems:
         first = problems[0]
-        fix = (" (run's --repair does not apply to sync)" if first.repair else "")
-        raise Refused(f"{len(problems)} value(s) in the file cannot be stored in PostgreSQL as "
-                      f"they are; the first: {first.table} id {first.id} column {first.column}: "
-                      f"{first.reason}. Fix it in the SQLite file{fix}; nothing was committed.")
+        fix = " (run's --repair does not apply to sync)" if first.repair else ""
+        raise Refused(
+            f"{len(problems)} value(s) in the file cannot be stored in PostgreSQL as "
+            f"they are; the first: {first.table} id {first.id} column {first.column}: "
+            f"{first.reason}. Fix it in the SQLite file{fix}; nothing was committed."
+        )
     if isinstance(exc, MigrateError):
         raise Refused(f"{exc.message} Nothing was committed.") from None
-    raise Refused(f"PostgreSQL rejected a value ({_first_line(exc, target)}); nothing was "
-                  "committed.") from None
-
+    raise Refused(
+        f"PostgreSQL rejected a value ({_first_line(exc, target)}); nothing was committed."
+    ) from None

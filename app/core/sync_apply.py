@@ -38,11 +38,17 @@ def delete_rows(conn: psycopg.Connection, tm: TableMap, changes: TableChanges) -
     return conn.execute(query, [changes.deletes]).rowcount
 
 
-def upsert_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
-                changes: TableChanges, *, batch_size: int,
-                on_rows: Callable[[int], None] = lambda n: None,
-                is_cancelled: Callable[[], bool] = lambda: False,
-                batches: Callable[[], Iterable[list[tuple[Any, ...]]]] | None = None) -> int:
+def upsert_rows(
+    conn: psycopg.Connection,
+    src: SqliteSource,
+    tm: TableMap,
+    changes: TableChanges,
+    *,
+    batch_size: int,
+    on_rows: Callable[[int], None] = lambda n: None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+    batches: Callable[[], Iterable[list[tuple[Any, ...]]]] | None = None,
+) -> int:
     """Send the inserted and updated rows, then update and insert them; returns rows sent.
 
     ``batches``: the changed rows (all rows when replacing), read by someone else in the form
@@ -51,40 +57,62 @@ def upsert_rows(conn: psycopg.Connection, src: SqliteSource, tm: TableMap,
     read = tuple(c.name for c in tm.columns)
     mine = batches is None
     if changes.replace:
-        return copy_rows(conn, src, tm, tm.ident,
-                         batches or (lambda: src.rows(tm.source, read, batch_size)),
-                         on_rows=on_rows, is_cancelled=is_cancelled, set_text_factory=mine)
+        return copy_rows(
+            conn,
+            src,
+            tm,
+            tm.ident,
+            batches or (lambda: src.rows(tm.source, read, batch_size)),
+            on_rows=on_rows,
+            is_cancelled=is_cancelled,
+            set_text_factory=mine,
+        )
     ids = sorted(changes.inserts + changes.updates)
     if not ids:
         return 0
     cols = sql.SQL(", ").join(c.ident for c in tm.copied)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(SCRATCH))
-    conn.execute(sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS "
-                         "SELECT {} FROM {} WITH NO DATA").format(SCRATCH, cols, tm.ident))
-    sent = copy_rows(conn, src, tm, SCRATCH,
-                     batches or (lambda: rows_by_id(src, tm, ids, batch_size)),
-                     on_rows=on_rows, is_cancelled=is_cancelled, set_text_factory=mine)
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
+        ).format(SCRATCH, cols, tm.ident)
+    )
+    sent = copy_rows(
+        conn,
+        src,
+        tm,
+        SCRATCH,
+        batches or (lambda: rows_by_id(src, tm, ids, batch_size)),
+        on_rows=on_rows,
+        is_cancelled=is_cancelled,
+        set_text_factory=mine,
+    )
     if is_cancelled():
         raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
     key = key_ident(tm)
     others = [c.ident for c in tm.copied if c.name != tm.source.integer_pk]
     if changes.updates and others:
         sets = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(c) for c in others)
-        conn.execute(sql.SQL("UPDATE {tbl} AS t SET {sets} FROM {scratch} AS s "
-                             "WHERE t.{key} = s.{key}").format(
-            tbl=tm.ident, sets=sets, scratch=SCRATCH, key=key))
-    conn.execute(sql.SQL(
-        "INSERT INTO {tbl} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {scratch} AS s "
-        "WHERE NOT EXISTS (SELECT 1 FROM {tbl} AS t WHERE t.{key} = s.{key}) "
-        # in key order, so the new rows land on disk in the order verification reads them
-        "ORDER BY s.{key}").format(
-        tbl=tm.ident, cols=cols, scratch=SCRATCH, key=key))
+        conn.execute(
+            sql.SQL(
+                "UPDATE {tbl} AS t SET {sets} FROM {scratch} AS s WHERE t.{key} = s.{key}"
+            ).format(tbl=tm.ident, sets=sets, scratch=SCRATCH, key=key)
+        )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {tbl} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {scratch} AS s "
+            "WHERE NOT EXISTS (SELECT 1 FROM {tbl} AS t WHERE t.{key} = s.{key}) "
+            # in key order, so the new rows land on disk in the order verification reads them
+            "ORDER BY s.{key}"
+        ).format(tbl=tm.ident, cols=cols, scratch=SCRATCH, key=key)
+    )
     conn.execute(sql.SQL("DROP TABLE {}").format(SCRATCH))
     return sent
 
 
-def changed_rows(src: SqliteSource, tm: TableMap, changes: TableChanges,
-                 batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+def changed_rows(
+    src: SqliteSource, tm: TableMap, changes: TableChanges, batch_size: int
+) -> Iterator[list[tuple[Any, ...]]]:
     """What :func:`upsert_rows` sends for ``changes``, read with the connection's current
     text factory (the caller sets the plan's: :func:`app.core.copy.text_factory`)."""
     if changes.replace:
@@ -93,19 +121,21 @@ def changed_rows(src: SqliteSource, tm: TableMap, changes: TableChanges,
     yield from rows_by_id(src, tm, sorted(changes.inserts + changes.updates), batch_size)
 
 
-def rows_by_id(src: SqliteSource, tm: TableMap, ids: list[int],
-               batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+def rows_by_id(
+    src: SqliteSource, tm: TableMap, ids: list[int], batch_size: int
+) -> Iterator[list[tuple[Any, ...]]]:
     """The rows with these ids, in id order, in batches of at most ``batch_size``."""
     select = ", ".join(_quote(c.name) for c in tm.columns)
     key = _quote(tm.source.integer_pk or "")
     step = max(1, min(IDS_PER_READ, batch_size))
     for start in range(0, len(ids), step):
-        chunk = ids[start:start + step]
+        chunk = ids[start : start + step]
         marks = ", ".join("?" * len(chunk))
         try:
             yield src.conn.execute(
-                f"SELECT {select} FROM {_quote(tm.name)} WHERE {key} IN ({marks}) "
-                f"ORDER BY {key}", chunk).fetchall()
+                f"SELECT {select} FROM {_quote(tm.name)} WHERE {key} IN ({marks}) ORDER BY {key}",
+                chunk,
+            ).fetchall()
         except sqlite3.OperationalError as exc:
             if "decode" in str(exc):
                 raise UndecodableText(f"{tm.name} holds text that is not UTF-8.") from None
@@ -124,7 +154,8 @@ def index_cascades(conn: psycopg.Connection, parents: list[str]) -> list[sql.Ide
     """
     if not parents:
         return []
-    rows = conn.execute("""
+    rows = conn.execute(
+        """
         WITH RECURSIVE tree(rel) AS (
             SELECT to_regclass(quote_ident(n)) FROM unnest(%s::text[]) n
           UNION
@@ -138,14 +169,19 @@ def index_cascades(conn: psycopg.Connection, parents: list[str]) -> list[sql.Ide
         WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND c.conrelid <> c.confrelid
           AND NOT EXISTS (SELECT 1 FROM pg_index i
                           WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
-        ORDER BY 1, 2""", [parents]).fetchall()
+        ORDER BY 1, 2""",
+        [parents],
+    ).fetchall()
     made = []
     for n, (child, column) in enumerate(rows):
         name = sql.Identifier(f"ailt_sync_fk_{n}")
         try:
             with conn.transaction():
-                conn.execute(sql.SQL("CREATE INDEX {} ON {} ({})").format(
-                    name, sql.SQL(child), sql.Identifier(column)))
+                conn.execute(
+                    sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                        name, sql.SQL(child), sql.Identifier(column)
+                    )
+                )
         except psycopg.errors.InsufficientPrivilege:
             continue
         made.append(name)

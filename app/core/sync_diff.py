@@ -42,16 +42,21 @@ class TableChanges:
     def counts(self) -> dict[str, int]:
         """Rows to insert, update and delete."""
         if self.replace:
-            return {"insert": self.replace_counts[1], "update": 0,
-                    "delete": self.replace_counts[0]}
-        return {"insert": len(self.inserts), "update": len(self.updates),
-                "delete": len(self.deletes) + self.cascaded}
+            return {"insert": self.replace_counts[1], "update": 0, "delete": self.replace_counts[0]}
+        return {
+            "insert": len(self.inserts),
+            "update": len(self.updates),
+            "delete": len(self.deletes) + self.cascaded,
+        }
 
     @property
     def changed(self) -> bool:
         """Anything to do for this table."""
-        return self.replace or self.sequence_behind or bool(
-            self.inserts or self.updates or self.deletes or self.cascaded)
+        return (
+            self.replace
+            or self.sequence_behind
+            or bool(self.inserts or self.updates or self.deletes or self.cascaded)
+        )
 
 
 def high_water_mark(tm: TableMap, digests: SourceDigests) -> int:
@@ -63,8 +68,9 @@ def high_water_mark(tm: TableMap, digests: SourceDigests) -> int:
     return max(tm.source.autoincrement_seq or 0, digests.max_id or 0)
 
 
-def diff_table(conn: psycopg.Connection, tm: TableMap, source: SourceDigests,
-               target: Buckets | None = None) -> TableChanges:
+def diff_table(
+    conn: psycopg.Connection, tm: TableMap, source: SourceDigests, target: Buckets | None = None
+) -> TableChanges:
     """Compare one table with an integer key; ``target`` buckets may be computed beforehand."""
     if target is None:
         target = target_buckets(conn, tm)
@@ -95,4 +101,3 @@ def diff_table(conn: psycopg.Connection, tm: TableMap, source: SourceDigests,
             else:
                 changes.updates.append(key)
     return changes
-

@@ -28,9 +28,14 @@ from app.core.target_schema import BYTEA, FLOAT, FLOAT4, INT, TEXT, TIMESTAMPTZ,
 BUCKET_SHIFT = 8  # 256 ids per bucket: a few thousand buckets per million rows
 Buckets = dict[int, tuple[int, int]]  # bucket -> (rows, XOR of fingerprints)
 # Each kind's canonical value in SQL (copy.CANONICAL_BINARY), and its fixed length if any.
-_CANONICAL = {INT: ("int8send({}::int8)", 8), FLOAT: ("float8send({}::float8)", 8),
-              FLOAT4: ("float8send({}::float8)", 8), TIMESTAMPTZ: ("timestamptz_send({})", 8),
-              TEXT: ("textsend({}::text)", None), BYTEA: ("{}", None)}
+_CANONICAL = {
+    INT: ("int8send({}::int8)", 8),
+    FLOAT: ("float8send({}::float8)", 8),
+    FLOAT4: ("float8send({}::float8)", 8),
+    TIMESTAMPTZ: ("timestamptz_send({})", 8),
+    TEXT: ("textsend({}::text)", None),
+    BYTEA: ("{}", None),
+}
 
 
 def supported(tm: TableMap) -> bool:
@@ -51,8 +56,9 @@ class SourceDigests:
     ids: array = field(default_factory=lambda: array("q"))
     prints: array = field(default_factory=lambda: array("q"))
 
-    def add(self, key_index: int, rows: list[tuple[object, ...]],
-            canonical: list[bytearray]) -> None:
+    def add(
+        self, key_index: int, rows: list[tuple[object, ...]], canonical: list[bytearray]
+    ) -> None:
         """Fingerprint a batch from its canonical bytes (rows in id order)."""
         md5 = hashlib.md5
         ids, prints = self.ids, self.prints
@@ -71,8 +77,11 @@ class SourceDigests:
 
     def rows_in(self, buckets: set[int]) -> dict[int, int]:
         """id -> fingerprint for the rows in ``buckets``."""
-        return {key: fp for key, fp in zip(self.ids, self.prints, strict=True)
-                if key >> BUCKET_SHIFT in buckets}
+        return {
+            key: fp
+            for key, fp in zip(self.ids, self.prints, strict=True)
+            if key >> BUCKET_SHIFT in buckets
+        }
 
     @property
     def max_id(self) -> int | None:
@@ -82,10 +91,12 @@ class SourceDigests:
 
 # --- the PostgreSQL side ----------------------------------------------------------------------
 
+
 def row_fingerprint_sql(tm: TableMap) -> sql.Composable:
     """SQL for one row's fingerprint, built from the same canonical bytes the client hashes."""
-    fields: list[sql.Composable] = [sql.SQL("int2send({}::int2)").format(
-        sql.Literal(len(tm.columns)))]
+    fields: list[sql.Composable] = [
+        sql.SQL("int2send({}::int2)").format(sql.Literal(len(tm.columns)))
+    ]
     for col in tm.columns:
         fields.append(sql.SQL("coalesce({}, '\\xffffffff'::bytea)").format(_field_sql(col)))
     row = sql.SQL(" || ").join(fields)
@@ -109,9 +120,11 @@ def key_ident(tm: TableMap) -> sql.Identifier:
 
 def target_buckets(conn: psycopg.Connection, tm: TableMap) -> Buckets:
     """Rows and XOR of fingerprints per bucket of the target table, computed by the server."""
-    query = sql.SQL("SELECT {key} >> {shift}, count(*), bit_xor({fp}) FROM {tbl} "
-                    "GROUP BY 1").format(key=key_ident(tm), shift=sql.Literal(BUCKET_SHIFT),
-                                         fp=row_fingerprint_sql(tm), tbl=tm.ident)
+    query = sql.SQL(
+        "SELECT {key} >> {shift}, count(*), bit_xor({fp}) FROM {tbl} GROUP BY 1"
+    ).format(
+        key=key_ident(tm), shift=sql.Literal(BUCKET_SHIFT), fp=row_fingerprint_sql(tm), tbl=tm.ident
+    )
     return {int(b): (int(n), int(x)) for b, n, x in conn.execute(query)}
 
 
@@ -123,8 +136,8 @@ def target_rows_in(conn: psycopg.Connection, tm: TableMap, buckets: set[int]) ->
     query = sql.SQL(
         "SELECT t.{key}, {fp} FROM {tbl} AS t "
         "JOIN unnest(%s::bigint[], %s::bigint[]) AS r(sync_lo_, sync_hi_) "
-        "ON t.{key} >= r.sync_lo_ AND t.{key} < r.sync_hi_").format(
-        key=key_ident(tm), fp=row_fingerprint_sql(tm), tbl=tm.ident)
+        "ON t.{key} >= r.sync_lo_ AND t.{key} < r.sync_hi_"
+    ).format(key=key_ident(tm), fp=row_fingerprint_sql(tm), tbl=tm.ident)
     return {int(k): int(fp) for k, fp in conn.execute(query, [lows, highs])}
 
 

@@ -61,16 +61,25 @@ class SqliteReader(threading.Thread):
     whichever queue it waits on.
     """
 
-    def __init__(self, conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap], *,
-                 batch_size: int, on_progress: ProgressFn, is_cancelled: Callable[[], bool],
-                 serve: bool) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        src: SqliteSource,
+        maps: list[TableMap],
+        *,
+        batch_size: int,
+        on_progress: ProgressFn,
+        is_cancelled: Callable[[], bool],
+        serve: bool,
+    ) -> None:
         super().__init__(name="ailt-sync-sqlite", daemon=True)
         self.conn, self.src, self.maps, self.serve = conn, src, maps, serve
         self.batch_size, self.on_progress, self.is_cancelled = batch_size, on_progress, is_cancelled
         self.sides: queue.Queue[SourceSide | BaseException] = queue.Queue()
         self.requests: queue.Queue[TableChanges | None] = queue.Queue()
         self.rows: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(
-            ROWS_AHEAD)
+            ROWS_AHEAD
+        )
         self.stop = threading.Event()
 
     def stopped(self) -> bool:
@@ -104,8 +113,14 @@ class SqliteReader(threading.Thread):
             done[0] += len(batch)
             self.on_progress(tm.name, done[0], total)
 
-        checksum = source_checksum(self.conn, self.src, tm, batch_size=self.batch_size,
-                                   on_batch=on_batch, is_cancelled=self.stopped)
+        checksum = source_checksum(
+            self.conn,
+            self.src,
+            tm,
+            batch_size=self.batch_size,
+            on_batch=on_batch,
+            is_cancelled=self.stopped,
+        )
         return SourceSide(tm.name, checksum, digests)
 
     def _wait_request(self) -> TableChanges | None:
@@ -175,11 +190,13 @@ def _get(q: queue.Queue[Any], is_cancelled: Callable[[], bool]) -> Any:
 def pipelinable(conn: psycopg.Connection, maps: list[TableMap]) -> bool:
     """Whether every foreign key among these tables cascades or sets null on delete."""
     names = [tm.ident.as_string(conn) for tm in maps]
-    row = conn.execute("""
+    row = conn.execute(
+        """
         SELECT count(*) FROM pg_constraint c
         WHERE c.contype = 'f' AND c.confdeltype NOT IN ('c', 'n', 'd')
           AND c.confrelid IN (SELECT to_regclass(n) FROM unnest(%s::text[]) n)""",
-                       [names]).fetchone()
+        [names],
+    ).fetchone()
     return row is not None and row[0] == 0
 
 
@@ -195,29 +212,51 @@ class Outcome:
     verify_s: float = 0.0
 
 
-def run_pipeline(conn: psycopg.Connection, src: SqliteSource, maps: list[TableMap], *,
-                 batch_size: int, on_progress: ProgressFn, on_phase: Callable[[str], None],
-                 is_cancelled: Callable[[], bool],
-                 refuse: Callable[[TableMap, TableChanges], None]) -> Outcome:
+def run_pipeline(
+    conn: psycopg.Connection,
+    src: SqliteSource,
+    maps: list[TableMap],
+    *,
+    batch_size: int,
+    on_progress: ProgressFn,
+    on_phase: Callable[[str], None],
+    is_cancelled: Callable[[], bool],
+    refuse: Callable[[TableMap, TableChanges], None],
+) -> Outcome:
     """Compare, apply and verify each table in turn; ``refuse`` raises for a table sync must
     not touch (before anything of it is written). Nothing is committed here."""
-    reader = SqliteReader(conn, src, maps, batch_size=batch_size, on_progress=on_progress,
-                          is_cancelled=is_cancelled, serve=True)
+    reader = SqliteReader(
+        conn,
+        src,
+        maps,
+        batch_size=batch_size,
+        on_progress=on_progress,
+        is_cancelled=is_cancelled,
+        serve=True,
+    )
     reader.start()
     out = Outcome()
     try:
         for tm in maps:
-            _one_table(conn, tm, reader, out, batch_size, on_progress, on_phase, is_cancelled,
-                       refuse)
+            _one_table(
+                conn, tm, reader, out, batch_size, on_progress, on_phase, is_cancelled, refuse
+            )
     finally:
         reader.close()
     return out
 
 
-def _one_table(conn: psycopg.Connection, tm: TableMap, reader: SqliteReader, out: Outcome,
-               batch_size: int, on_progress: ProgressFn, on_phase: Callable[[str], None],
-               is_cancelled: Callable[[], bool],
-               refuse: Callable[[TableMap, TableChanges], None]) -> None:
+def _one_table(
+    conn: psycopg.Connection,
+    tm: TableMap,
+    reader: SqliteReader,
+    out: Outcome,
+    batch_size: int,
+    on_progress: ProgressFn,
+    on_phase: Callable[[str], None],
+    is_cancelled: Callable[[], bool],
+    refuse: Callable[[TableMap, TableChanges], None],
+) -> None:
     started = time.monotonic()
     on_phase(f"Comparing {tm.name}")
     theirs = target_buckets(conn, tm) if supported(tm) else None  # while the thread reads it
@@ -236,23 +275,34 @@ def _one_table(conn: psycopg.Connection, tm: TableMap, reader: SqliteReader, out
     out.diff_s += applied - started
     if ch.changed:
         on_phase(f"Writing {tm.name}")
-        helpers = (index_cascades(conn, [tm.pg_name])
-                   if ch.replace or len(ch.deletes) > CASCADE_INDEX_FROM else [])
+        helpers = (
+            index_cascades(conn, [tm.pg_name])
+            if ch.replace or len(ch.deletes) > CASCADE_INDEX_FROM
+            else []
+        )
         delete_rows(conn, tm, ch)
         drop_indexes(conn, helpers)
     if sends:
         total = ch.counts["insert"] + ch.counts["update"]
-        upsert_rows(conn, reader.src, tm, ch, batch_size=batch_size,
-                    on_rows=lambda n: on_progress(tm.name, n, total),
-                    is_cancelled=is_cancelled, batches=reader.changed)
+        upsert_rows(
+            conn,
+            reader.src,
+            tm,
+            ch,
+            batch_size=batch_size,
+            on_rows=lambda n: on_progress(tm.name, n, total),
+            is_cancelled=is_cancelled,
+            batches=reader.changed,
+        )
     verified = time.monotonic()
     out.apply_s += verified - applied
     on_phase(f"Verifying {tm.name}")
     # Without updates a table run filled keeps its rows in id order on disk (deleted ones
     # vanish, new ones are appended in id order), so check_table may read it in physical order
     # first; should the order differ, its ordered read decides.
-    out.checks.append(check_table(conn, tm, side.checksum, created=not ch.updates,
-                                  is_cancelled=is_cancelled))
+    out.checks.append(
+        check_table(conn, tm, side.checksum, created=not ch.updates, is_cancelled=is_cancelled)
+    )
     out.verify_s += time.monotonic() - verified
 
 

@@ -31,11 +31,19 @@ def sync_result_to_dict(result: SyncResult) -> dict[str, Any]:
         "counts_match": result.counts_match,
         "checksums_match": result.checksums_match,
         "tables": [
-            {"table": c.table, "sqlite_rows": c.source_rows, "postgres_rows": c.target_rows,
-             "sqlite_checksum": c.source_checksum, "postgres_checksum": c.target_checksum}
+            {
+                "table": c.table,
+                "sqlite_rows": c.source_rows,
+                "postgres_rows": c.target_rows,
+                "sqlite_checksum": c.source_checksum,
+                "postgres_checksum": c.target_checksum,
+            }
             for c in result.checks
         ],
     }
-    data["timing_s"] = {"diff": round(result.diff_s, 3), "apply": round(result.apply_s, 3),
-                        "verify": round(result.verify_s, 3)}
+    data["timing_s"] = {
+        "diff": round(result.diff_s, 3),
+        "apply": round(result.apply_s, 3),
+        "verify": round(result.verify_s, 3),
+    }
     return data

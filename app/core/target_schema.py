@@ -23,9 +23,16 @@ NUMERIC = "numeric"  # integers beyond 2**53 beside reals: exact decimals
 MAX_EXACT_FLOAT_INT = 2**53  # the largest integer a double holds exactly (IEEE 754)
 # Target types whose binary COPY form we produce exactly (psycopg type names).
 BINARY_TYPES = {
-    "bigint": "int8", "integer": "int4", "smallint": "int2", "text": "text",
-    "double precision": "float8", "real": "float4", "timestamp with time zone": "timestamptz",
-    "timestamptz": "timestamptz", "bytea": "bytea", "character varying": "varchar",
+    "bigint": "int8",
+    "integer": "int4",
+    "smallint": "int2",
+    "text": "text",
+    "double precision": "float8",
+    "real": "float4",
+    "timestamp with time zone": "timestamptz",
+    "timestamptz": "timestamptz",
+    "bytea": "bytea",
+    "character varying": "varchar",
 }
 INT4_RANGE = (-(2**31), 2**31 - 1)
 INT2_RANGE = (-(2**15), 2**15 - 1)
@@ -119,8 +126,11 @@ class TableMap:
         rows in the same order (binary rows cannot be split without parsing them), and no
         column PostgreSQL computes (the checksum then covers more than what is sent).
         """
-        return (self.source.integer_pk is not None and all(c.binary_type for c in self.columns)
-                and all(c.generated is None for c in self.columns))
+        return (
+            self.source.integer_pk is not None
+            and all(c.binary_type for c in self.columns)
+            and all(c.generated is None for c in self.columns)
+        )
 
     def column(self, name: str) -> ColumnMap:
         """The mapped column with SQLite name ``name``."""
@@ -157,8 +167,7 @@ def existing_tables(conn: psycopg.Connection, names: list[str]) -> dict[str, lis
     ).fetchall()
     found: dict[str, list[TargetColumn]] = {}
     for rel, name, typ, not_null, has_default, generated in rows:
-        found.setdefault(rel, []).append(TargetColumn(name, typ, not_null, has_default,
-                                                      generated))
+        found.setdefault(rel, []).append(TargetColumn(name, typ, not_null, has_default, generated))
     return found
 
 
@@ -168,7 +177,9 @@ def table_triggers(conn: psycopg.Connection, table: str) -> list[str]:
         "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = current_schema() AND c.relname = %s AND NOT t.tgisinternal "
-        "ORDER BY 1", [table]).fetchall()
+        "ORDER BY 1",
+        [table],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -179,8 +190,9 @@ def prefer_lz4(conn: psycopg.Connection) -> bool:
     them; lz4 does that several times faster than the default pglz at a similar ratio, and
     reads back faster too. Only the values written now are affected (SET LOCAL).
     """
-    row = conn.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
-                       "WHERE name = 'default_toast_compression'").fetchone()
+    row = conn.execute(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+    ).fetchone()
     if not (row and row[0]):
         return False
     conn.execute("SET LOCAL default_toast_compression = 'lz4'")
@@ -195,6 +207,7 @@ def count_rows(conn: psycopg.Connection, table: str) -> int:
 
 
 # --- tables the tool creates -------------------------------------------------------------------
+
 
 def _planned_columns(table: SourceTable, src: SqliteSource) -> list[ColumnMap]:
     spec = KNOWN_BY_NAME.get(table.name)
@@ -216,12 +229,21 @@ def _translated(table: SourceTable, name: str, decl: str, src: SqliteSource) -> 
     """Pick a lossless PostgreSQL type from the declared type and the values actually stored."""
     if name == table.integer_pk:
         return _column(name, decl, "BIGINT")
-    seen = {r[0] for r in src.conn.execute(
-        f"SELECT DISTINCT typeof({_quote(name)}) FROM {_quote(table.name)}")} - {"null"}
+    seen = {
+        r[0]
+        for r in src.conn.execute(
+            f"SELECT DISTINCT typeof({_quote(name)}) FROM {_quote(table.name)}"
+        )
+    } - {"null"}
     affinity = sqlite_affinity(decl)
     if not seen:
-        pg_type = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT",
-                   "BLOB": "BYTEA", "NUMERIC": "NUMERIC"}[affinity]
+        pg_type = {
+            "INTEGER": "BIGINT",
+            "REAL": "DOUBLE PRECISION",
+            "TEXT": "TEXT",
+            "BLOB": "BYTEA",
+            "NUMERIC": "NUMERIC",
+        }[affinity]
         if affinity == "NUMERIC":
             pg_type = "TEXT"
     elif seen == {"integer"} and affinity != "TEXT":
@@ -232,8 +254,13 @@ def _translated(table: SourceTable, name: str, decl: str, src: SqliteSource) -> 
         pg_type = "BYTEA"
     else:
         pg_type = "TEXT"
-    natural = {"INTEGER": {"integer"}, "REAL": {"integer", "real"}, "TEXT": {"text"},
-               "BLOB": {"blob"}, "NUMERIC": set()}[affinity]
+    natural = {
+        "INTEGER": {"integer"},
+        "REAL": {"integer", "real"},
+        "TEXT": {"text"},
+        "BLOB": {"blob"},
+        "NUMERIC": set(),
+    }[affinity]
     return _column(name, decl, pg_type, coerce=not seen <= natural)
 
 
@@ -242,14 +269,21 @@ def _beyond_double(src: SqliteSource, table: SourceTable, name: str) -> bool:
     c, limit = _quote(name), MAX_EXACT_FLOAT_INT
     row = src.conn.execute(
         f"SELECT 1 FROM {_quote(table.name)} WHERE typeof({c}) = 'integer' "
-        f"AND ({c} > {limit} OR {c} < -{limit}) LIMIT 1").fetchone()
+        f"AND ({c} > {limit} OR {c} < -{limit}) LIMIT 1"
+    ).fetchone()
     return row is not None
 
 
 def _column(name: str, decl: str, pg_type: str, *, coerce: bool = False) -> ColumnMap:
     """A column the tool creates (every type it creates has an exact binary form)."""
-    return ColumnMap(name, decl, pg_type, _kind_of(pg_type),
-                     binary_type=BINARY_TYPES.get(pg_type.lower()), coerce=coerce)
+    return ColumnMap(
+        name,
+        decl,
+        pg_type,
+        _kind_of(pg_type),
+        binary_type=BINARY_TYPES.get(pg_type.lower()),
+        coerce=coerce,
+    )
 
 
 def sqlite_affinity(decl: str) -> str:
@@ -302,15 +336,21 @@ def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
         "FROM pg_get_serial_sequence({name}, {colname}) AS s, "
         "LATERAL (SELECT GREATEST((SELECT max({col}) FROM {tbl}), {floor}, 0) AS m) AS hw "
         "WHERE s IS NOT NULL"
-    ).format(col=tm.column(key).ident, tbl=tm.ident, floor=sql.Literal(floor),
-             name=sql.Literal(tm.ident.as_string(None)),
-             colname=sql.Literal(tm.column(key).pg_name))
+    ).format(
+        col=tm.column(key).ident,
+        tbl=tm.ident,
+        floor=sql.Literal(floor),
+        name=sql.Literal(tm.ident.as_string(None)),
+        colname=sql.Literal(tm.column(key).pg_name),
+    )
 
 
 # --- tables that already exist -----------------------------------------------------------------
 
-def _fit_existing(conn: psycopg.Connection, table: SourceTable,
-                  target_cols: list[TargetColumn]) -> TableMap:
+
+def _fit_existing(
+    conn: psycopg.Connection, table: SourceTable, target_cols: list[TargetColumn]
+) -> TableMap:
     """Accept an existing table as it is when its columns can hold the source's values."""
     by_name = {c.name: c for c in target_cols}
     tm = TableMap(table, [], exists=True, target_rows=count_rows(conn, table.name))
@@ -322,9 +362,14 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
         kind = _kind_of(tc.type)
         expected = _expected_kind(table.name, col.name, col.decl_type)
         base_type = tc.type.split("(")[0]
-        cm = ColumnMap(col.name, col.decl_type, tc.type, kind,
-                       binary_type=BINARY_TYPES.get(base_type),
-                       coerce=sqlite_affinity(col.decl_type) not in ("TEXT", "INTEGER"))
+        cm = ColumnMap(
+            col.name,
+            col.decl_type,
+            tc.type,
+            kind,
+            binary_type=BINARY_TYPES.get(base_type),
+            coerce=sqlite_affinity(col.decl_type) not in ("TEXT", "INTEGER"),
+        )
         if tc.type in ("integer", "smallint"):
             cm.int_range = INT4_RANGE if tc.type == "integer" else INT2_RANGE
         if base_type == "character varying" and "(" in tc.type:
@@ -338,25 +383,31 @@ def _fit_existing(conn: psycopg.Connection, table: SourceTable,
         if tc.generated:
             tm.problems.append(
                 f"{table.name}.{col.name} is a generated column in the target: PostgreSQL "
-                "computes it, so SQLite's values cannot be copied into it")
+                "computes it, so SQLite's values cannot be copied into it"
+            )
         if not _compatible(expected, kind, tc.type):
             tm.problems.append(
                 f"{table.name}.{col.name} is {tc.type} in the target but holds "
-                f"{col.decl_type or 'untyped'} values in SQLite")
+                f"{col.decl_type or 'untyped'} values in SQLite"
+            )
         if kind == FLOAT4:
             tm.warnings.append(
                 f"{table.name}.{col.name} is a 4-byte real in the target: values keep only "
-                "about 7 digits (SQLite's REAL is 8 bytes; DOUBLE PRECISION keeps them)")
+                "about 7 digits (SQLite's REAL is 8 bytes; DOUBLE PRECISION keeps them)"
+            )
         tm.columns.append(cm)
     triggers = table_triggers(conn, table.name)
     if triggers:
         tm.warnings.append(
             f"the target table {table.name} has trigger(s) {', '.join(triggers)} that run for "
-            "every copied row; if they change a value, verification refuses the migration")
+            "every copied row; if they change a value, verification refuses the migration"
+        )
     for tc in target_cols:
         if tc.name not in table.column_names and tc.not_null and not tc.has_default:
-            tm.problems.append(f"the target column {table.name}.{tc.name} is NOT NULL without "
-                               "a default, and SQLite has no such column")
+            tm.problems.append(
+                f"the target column {table.name}.{tc.name} is NOT NULL without "
+                "a default, and SQLite has no such column"
+            )
     return tm
 
 
@@ -371,8 +422,9 @@ def _numeric_typmod(pg_type: str) -> tuple[int, int] | None:
 def _expected_kind(table: str, column: str, decl: str) -> str:
     if table in KNOWN_BY_NAME and column in TIMESTAMP_COLUMNS:
         return TIMESTAMPTZ
-    return {"INTEGER": INT, "REAL": FLOAT, "TEXT": TEXT, "BLOB": BYTEA,
-            "NUMERIC": FLOAT}[sqlite_affinity(decl)]
+    return {"INTEGER": INT, "REAL": FLOAT, "TEXT": TEXT, "BLOB": BYTEA, "NUMERIC": FLOAT}[
+        sqlite_affinity(decl)
+    ]
 
 
 def _compatible(expected: str, kind: str, pg_type: str) -> bool:

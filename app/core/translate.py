@@ -33,8 +33,17 @@ NOW_TEXT = {
 EPOCH_NOW = "floor(extract(epoch FROM now()))::bigint"
 JULIAN_NOW = "(extract(epoch FROM now()) / 86400.0 + 2440587.5)"
 # strftime() conversions PostgreSQL's to_char() can do exactly.
-STRFTIME = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH24", "%M": "MI", "%S": "SS",
-            "%f": "SS.MS", "%j": "DDD", "%%": "%"}
+STRFTIME = {
+    "%Y": "YYYY",
+    "%m": "MM",
+    "%d": "DD",
+    "%H": "HH24",
+    "%M": "MI",
+    "%S": "SS",
+    "%f": "SS.MS",
+    "%j": "DDD",
+    "%%": "%",
+}
 CURRENT = {"CURRENT_TIMESTAMP": "datetime", "CURRENT_DATE": "date", "CURRENT_TIME": "time"}
 
 
@@ -56,9 +65,14 @@ class _Untranslatable(Exception):
     pass
 
 
-def translate(expression: str, columns: dict[str, str] | None = None, *,
-              timestamptz: bool = False, numeric: bool = False,
-              default: bool = False) -> Translation:
+def translate(
+    expression: str,
+    columns: dict[str, str] | None = None,
+    *,
+    timestamptz: bool = False,
+    numeric: bool = False,
+    default: bool = False,
+) -> Translation:
     """Translate one SQLite expression.
 
     ``columns`` maps lower-cased column names to their PostgreSQL names (so ``Qty`` finds
@@ -116,13 +130,15 @@ def _resolve(node: exp.Expression, names: dict[str, str]) -> exp.Expression:
     return node
 
 
-def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool,
-         numeric: bool = False) -> exp.Expression:
+def _fix(
+    node: exp.Expression, names: dict[str, str], timestamptz: bool, numeric: bool = False
+) -> exp.Expression:
     if isinstance(node, exp.Identifier):
         return node
     if isinstance(node, exp.CurrentTimestamp | exp.CurrentDate | exp.CurrentTime):
-        key = {exp.CurrentTimestamp: "datetime", exp.CurrentDate: "date",
-               exp.CurrentTime: "time"}[type(node)]
+        key = {exp.CurrentTimestamp: "datetime", exp.CurrentDate: "date", exp.CurrentTime: "time"}[
+            type(node)
+        ]
         if timestamptz and key == "datetime":
             return node
         return _raw(NOW_TEXT[key])
@@ -148,15 +164,18 @@ def _fix(node: exp.Expression, names: dict[str, str], timestamptz: bool,
 
 def _fold(node: exp.Expression) -> exp.Expression:
     """SQLite's case folding for LIKE: ASCII letters only (PostgreSQL's ILIKE folds more)."""
-    return exp.Anonymous(this="translate", expressions=[
-        node.copy(), exp.Literal.string(_UPPER), exp.Literal.string(_UPPER.lower())])
+    return exp.Anonymous(
+        this="translate",
+        expressions=[node.copy(), exp.Literal.string(_UPPER), exp.Literal.string(_UPPER.lower())],
+    )
 
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _like(value: exp.Expression, pattern: exp.Expression, escape: exp.Expression | None,
-          negate: bool) -> exp.Expression:
+def _like(
+    value: exp.Expression, pattern: exp.Expression, escape: exp.Expression | None, negate: bool
+) -> exp.Expression:
     """SQLite's LIKE exactly: ASCII case folded on both sides, and no escape character unless
     the expression names one (PostgreSQL's LIKE treats a backslash as one by default)."""
     like = exp.Like(this=_fold(value), expression=_fold(pattern))
@@ -175,8 +194,9 @@ def _only_now(node: exp.Expression) -> bool:
 def _anonymous(node: exp.Anonymous) -> exp.Expression:
     name = str(node.this).lower()
     args = node.expressions
-    is_now = (not args) or (len(args) == 1 and isinstance(args[0], exp.Literal)
-                            and str(args[0].this).lower() == "now")
+    is_now = (not args) or (
+        len(args) == 1 and isinstance(args[0], exp.Literal) and str(args[0].this).lower() == "now"
+    )
     if name in NOW_TEXT and is_now and args:
         return _raw(NOW_TEXT[name])
     if name == "unixepoch" and is_now:
@@ -184,8 +204,10 @@ def _anonymous(node: exp.Anonymous) -> exp.Expression:
     if name == "julianday" and is_now and args:
         return _raw(JULIAN_NOW)
     if name in ("datetime", "date", "time", "julianday", "unixepoch", "strftime"):
-        raise _Untranslatable(f"it calls {name}() on a value, and only {name}('now') has an "
-                              "exact PostgreSQL equivalent here")
+        raise _Untranslatable(
+            f"it calls {name}() on a value, and only {name}('now') has an "
+            "exact PostgreSQL equivalent here"
+        )
     return node
 
 
@@ -193,8 +215,11 @@ def _strftime(node: exp.TimeToStr, numeric: bool) -> exp.Expression:
     fmt = node.args.get("format")
     value = node.this
     fmt_text = str(fmt.this) if isinstance(fmt, exp.Literal) else None
-    is_now = isinstance(value, exp.Cast | exp.TsOrDsToTimestamp) \
-        and isinstance(value.this, exp.Literal) and str(value.this.this).lower() == "now"
+    is_now = (
+        isinstance(value, exp.Cast | exp.TsOrDsToTimestamp)
+        and isinstance(value.this, exp.Literal)
+        and str(value.this.this).lower() == "now"
+    )
     if is_now and fmt_text is not None:
         # sqlglot already mapped the format to PostgreSQL's; map SQLite's original again.
         original = _sqlite_format(fmt_text)
@@ -203,12 +228,21 @@ def _strftime(node: exp.TimeToStr, numeric: bool) -> exp.Expression:
         pg = _to_char_format(original)
         if pg is not None:
             return _raw(f"to_char({UTC_NOW}, '{pg}')")
-    raise _Untranslatable("it calls strftime() in a way PostgreSQL's to_char() cannot "
-                          "reproduce exactly")
+    raise _Untranslatable(
+        "it calls strftime() in a way PostgreSQL's to_char() cannot reproduce exactly"
+    )
 
 
-_PG_TO_SQLITE = {"YYYY": "%Y", "MM": "%m", "DD": "%d", "HH24": "%H", "MI": "%M", "SS": "%S",
-                 "US": "%f", "DDD": "%j"}
+_PG_TO_SQLITE = {
+    "YYYY": "%Y",
+    "MM": "%m",
+    "DD": "%d",
+    "HH24": "%H",
+    "MI": "%M",
+    "SS": "%S",
+    "US": "%f",
+    "DDD": "%j",
+}
 
 
 def _sqlite_format(fmt: str) -> str:
@@ -225,7 +259,7 @@ def _to_char_format(fmt: str) -> str | None:
     out, i = "", 0
     while i < len(fmt):
         if fmt[i] == "%":
-            code = fmt[i:i + 2]
+            code = fmt[i : i + 2]
             if code not in STRFTIME:
                 return None
             out += STRFTIME[code]

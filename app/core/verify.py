@@ -47,9 +47,13 @@ class TableCheck:
         return self.counts_match and self.checksums_match
 
 
-def target_checksum(conn: psycopg.Connection, tm: TableMap,
-                    is_cancelled: Callable[[], bool] = lambda: False, *,
-                    ordered: bool = True) -> Checksum:
+def target_checksum(
+    conn: psycopg.Connection,
+    tm: TableMap,
+    is_cancelled: Callable[[], bool] = lambda: False,
+    *,
+    ordered: bool = True,
+) -> Checksum:
     """Hash the target table's rows in the canonical form, ordered like the source.
 
     What PostgreSQL stores is read back and widened to the canonical types server-side: an
@@ -65,7 +69,8 @@ def target_checksum(conn: psycopg.Connection, tm: TableMap,
         order = sql.SQL(" ORDER BY {}").format(tm.column(key).ident)
     fmt = sql.SQL(" (FORMAT BINARY)") if tm.binary else sql.SQL("")
     stmt = sql.SQL("COPY (SELECT {} FROM {}{}) TO STDOUT{}").format(
-        sql.SQL(", ").join(cols), tm.ident, order, fmt)
+        sql.SQL(", ").join(cols), tm.ident, order, fmt
+    )
     checksum = Checksum(ordered=key is not None, text=not tm.binary)
     with conn.cursor() as cur:
         with cur.copy(stmt) as cp:
@@ -78,8 +83,14 @@ def target_checksum(conn: psycopg.Connection, tm: TableMap,
     return checksum
 
 
-def check_table(conn: psycopg.Connection, tm: TableMap, mine: Checksum, *, created: bool,
-                is_cancelled: Callable[[], bool] = lambda: False) -> TableCheck:
+def check_table(
+    conn: psycopg.Connection,
+    tm: TableMap,
+    mine: Checksum,
+    *,
+    created: bool,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> TableCheck:
     """Compare one table; a table we just filled is first read in physical order.
 
     A table created and filled by one COPY in this transaction lies on disk in id order, so a
@@ -94,14 +105,18 @@ def check_table(conn: psycopg.Connection, tm: TableMap, mine: Checksum, *, creat
     return _check(tm, mine, target_checksum(conn, tm, is_cancelled))
 
 
-def _canonical_select(ident: sql.Identifier, kind: str, pg_type: str,
-                      binary: bool) -> sql.Composable:
+def _canonical_select(
+    ident: sql.Identifier, kind: str, pg_type: str, binary: bool
+) -> sql.Composable:
     if kind in (FLOAT, FLOAT4):
         if binary:
             return sql.SQL("{}::float8").format(ident) if kind == FLOAT4 else ident
         return sql.SQL("float8send({}::float8)").format(ident)
-    if kind == INT and pg_type.lower() not in ("bigint", "int8") and (
-            binary or pg_type.lower().startswith("numeric")):
+    if (
+        kind == INT
+        and pg_type.lower() not in ("bigint", "int8")
+        and (binary or pg_type.lower().startswith("numeric"))
+    ):
         return sql.SQL("{}::int8").format(ident)
     if binary and kind == TEXT and pg_type.lower() != "text":
         return sql.SQL("{}::text").format(ident)
@@ -110,8 +125,15 @@ def _canonical_select(ident: sql.Identifier, kind: str, pg_type: str,
 
 def _check(tm: TableMap, mine: Checksum, theirs: Checksum) -> TableCheck:
     method = ORDERED if tm.source.integer_pk is not None else UNORDERED
-    return TableCheck(tm.name, mine.rows, theirs.rows, mine.hexdigest, theirs.hexdigest,
-                      method, mine.rows * len(tm.columns))
+    return TableCheck(
+        tm.name,
+        mine.rows,
+        theirs.rows,
+        mine.hexdigest,
+        theirs.hexdigest,
+        method,
+        mine.rows * len(tm.columns),
+    )
 
 
 def every_value_compared(check: TableCheck, columns: int) -> bool:

@@ -82,22 +82,46 @@ def lossy_plan() -> Plan:
         for name, rows in ROWS.items()
     ]
     problems = [
-        Problem("token_messages", 4, "cost_usd", ProblemCode.LOSSY,
-                "33.333333333333336 would become 33.33333206176758 in its 4-byte real"),
-        Problem("token_messages", 9, "cost_usd", ProblemCode.LOSSY,
-                "0.1 would become 0.10000000149011612 in its 4-byte real"),
+        Problem(
+            "token_messages",
+            4,
+            "cost_usd",
+            ProblemCode.LOSSY,
+            "33.333333333333336 would become 33.33333206176758 in its 4-byte real",
+        ),
+        Problem(
+            "token_messages",
+            9,
+            "cost_usd",
+            ProblemCode.LOSSY,
+            "0.1 would become 0.10000000149011612 in its 4-byte real",
+        ),
         Problem("token_messages", 12, "input_tokens", ProblemCode.RANGE, "integer 3000000000"),
     ]
     objects = [
-        SchemaObject(Kind.VIEW, "daily_costs", None, Verdict.NOT_MIGRATED,
-                     "views are not migrated: recreate it in PostgreSQL"),
-        SchemaObject(Kind.TRIGGER, "touch_updated_at", "sessions", Verdict.NOT_MIGRATED,
-                     "SQLite trigger bodies cannot be translated"),
-        SchemaObject(Kind.INDEX, "idx_events_lower_type", "events", Verdict.TRANSLATED,
-                     postgres="CREATE INDEX ... (lower(type))"),
+        SchemaObject(
+            Kind.VIEW,
+            "daily_costs",
+            None,
+            Verdict.NOT_MIGRATED,
+            "views are not migrated: recreate it in PostgreSQL",
+        ),
+        SchemaObject(
+            Kind.TRIGGER,
+            "touch_updated_at",
+            "sessions",
+            Verdict.NOT_MIGRATED,
+            "SQLite trigger bodies cannot be translated",
+        ),
+        SchemaObject(
+            Kind.INDEX,
+            "idx_events_lower_type",
+            "events",
+            Verdict.TRANSLATED,
+            postgres="CREATE INDEX ... (lower(type))",
+        ),
     ]
-    return Plan(source(), TARGET, "18.6", tables, problems, [],
-                schema=SchemaPlan(objects=objects))
+    return Plan(source(), TARGET, "18.6", tables, problems, [], schema=SchemaPlan(objects=objects))
 
 
 def result() -> Result:

@@ -14,8 +14,14 @@ from app.ui.paths import stylesheet
 from tests.ui.helpers import screen_text
 
 TRUNCATES = [f"TRUNCATE table_{i}  ({i * 100:,} rows)" for i in range(10)]
-LINES = ["This deletes 4,500 rows from alice@db:5432/ai_log_trail,", "in one transaction:", "",
-         *TRUNCATES, "", "Your SQLite file is not touched."]
+LINES = [
+    "This deletes 4,500 rows from alice@db:5432/ai_log_trail,",
+    "in one transaction:",
+    "",
+    *TRUNCATES,
+    "",
+    "Your SQLite file is not touched.",
+]
 
 
 class DialogApp(App[int]):
@@ -24,8 +30,11 @@ class DialogApp(App[int]):
     CSS_PATH = str(stylesheet())
 
     def on_mount(self) -> None:
-        self.push_screen(ConfirmDialog("Clear the target?", LINES, yes="Clear the target",
-                                       no="Keep it", danger=True))
+        self.push_screen(
+            ConfirmDialog(
+                "Clear the target?", LINES, yes="Clear the target", no="Keep it", danger=True
+            )
+        )
 
 
 @pytest.mark.parametrize("size", [(80, 24), (80, 16), (120, 40)])

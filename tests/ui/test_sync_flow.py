@@ -41,8 +41,10 @@ async def test_bring_an_earlier_migration_up_to_date(
         text = screen_text(app)
         assert "Clear the target" in text and "Choose another database" in text
         assert "Bring it up to date" in text
-        assert (f"{expected['insert']:,} to insert, {expected['update']:,} to update, "
-                f"{expected['delete']:,} to delete") in status(app, "#sync-status")
+        assert (
+            f"{expected['insert']:,} to insert, {expected['update']:,} to update, "
+            f"{expected['delete']:,} to delete"
+        ) in status(app, "#sync-status")
         await pilot.click("#sync")
         await wait_step(pilot, app, "4/8")
         assert "Bring up to date" in screen_text(app)
@@ -51,8 +53,9 @@ async def test_bring_an_earlier_migration_up_to_date(
         screen = app.screen
         assert isinstance(screen, ExecuteScreen)
         await wait_for(pilot, lambda: screen.outcome is not None, what="the sync")
-        assert status(app, "#outcome").startswith(
-            f"Committed: {expected['insert']:,} inserted"), status(app, "#outcome")
+        assert status(app, "#outcome").startswith(f"Committed: {expected['insert']:,} inserted"), (
+            status(app, "#outcome")
+        )
         await pilot.press("ctrl+n")
         await wait_step(pilot, app, "6/8")
         assert status(app, "#verdict").startswith("All 10 tables match")

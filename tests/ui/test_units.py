@@ -150,15 +150,20 @@ def test_done_advice_names_the_target_and_fits_the_backend() -> None:
     assert rollback_command(fixed_data.TARGET) in text and "PGPASSWORD" not in text
 
 
-@pytest.mark.parametrize(("typed", "shown"), [
-    ("postgresql://alice:s3", "postgresql://alice:••"),
-    ("postgresql://alice:s3cret@db:5432/x", "postgresql://alice:••••••@db:5432/x"),
-    ("postgresql://alice@db/x?password=pw&sslmode=require",
-     "postgresql://alice@db/x?password=••&sslmode=require"),
-    ("host=db password=se", "host=db password=••"),
-    ("host=db password='a b' user=u", "host=db password=••••• user=u"),
-    ("postgresql://alice@db:5432/x", "postgresql://alice@db:5432/x"),
-])
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("postgresql://alice:s3", "postgresql://alice:••"),
+        ("postgresql://alice:s3cret@db:5432/x", "postgresql://alice:••••••@db:5432/x"),
+        (
+            "postgresql://alice@db/x?password=pw&sslmode=require",
+            "postgresql://alice@db/x?password=••&sslmode=require",
+        ),
+        ("host=db password=se", "host=db password=••"),
+        ("host=db password='a b' user=u", "host=db password=••••• user=u"),
+        ("postgresql://alice@db:5432/x", "postgresql://alice@db:5432/x"),
+    ],
+)
 def test_dsn_password_is_masked_as_typed(typed: str, shown: str) -> None:
     """Issue 11: a password typed key by key into the DSN is never drawn."""
     from app.ui.widgets.dsn_input import masked

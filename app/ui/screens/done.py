@@ -87,8 +87,10 @@ def catch_up(state: WizardState) -> str:
     """How to bring PostgreSQL up to date later, when rows keep arriving in SQLite."""
     if state.source is None or state.target is None:
         return "ailt-migrate sync --execute"
-    return (f"ailt-migrate sync --sqlite {state.source.path} --postgres-dsn "
-            f"{to_url(state.target)} --execute")
+    return (
+        f"ailt-migrate sync --sqlite {state.source.path} --postgres-dsn "
+        f"{to_url(state.target)} --execute"
+    )
 
 
 def next_steps(state: WizardState) -> Text:

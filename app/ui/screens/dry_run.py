@@ -71,8 +71,9 @@ def _not_ready(plan: Plan, repairs: frozenset[str], refusal: MigrateError) -> st
     """Why Next is off, short when the details are on screen (the engine's sentence is for the
     command line: it names flags where the wizard has buttons and checkboxes)."""
     if plan.holding_rows:
-        return ("Not ready: the target must be empty, or brought up to date (see the ways out "
-                "below).")
+        return (
+            "Not ready: the target must be empty, or brought up to date (see the ways out below)."
+        )
     bad = plan.unrepaired(repairs)
     if bad and not plan.schema.refused and not plan.schema_problems:
         fixable = any(p.repair for p in bad)
@@ -144,9 +145,7 @@ class DryRunScreen(WizardScreen):
 
     def on_mount(self) -> None:
         """Show the given plan, or run the dry run."""
-        for widget_id in (
-            "#not-empty", "#problems", "#objects", "#plan", "#created", "#warnings"
-        ):
+        for widget_id in ("#not-empty", "#problems", "#objects", "#plan", "#created", "#warnings"):
             self.query_one(widget_id).display = False
         if self._given is not None:
             self._generation = self.wizard.state.target_generation
@@ -313,8 +312,11 @@ class DryRunScreen(WizardScreen):
             return
         self.query_one("#problems-title", Label).update(
             formatting.as_they_are(len(plan.problems))
-            + (f" (the first {MAX_PROBLEMS_SHOWN} listed):"
-               if len(plan.problems) > MAX_PROBLEMS_SHOWN else ":")
+            + (
+                f" (the first {MAX_PROBLEMS_SHOWN} listed):"
+                if len(plan.problems) > MAX_PROBLEMS_SHOWN
+                else ":"
+            )
         )
         table = self.query_one("#problem-table", DataTable)
         table.clear()

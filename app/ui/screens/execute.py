@@ -48,11 +48,15 @@ UNCHANGED = (
 def _sync_outcome(result: SyncResult) -> str:
     t = result.sync.totals
     if not result.committed:
-        return ("Committed nothing: the target already holds exactly the file's rows "
-                "(every row compared).")
-    return (f"Committed: {formatting.count(t['insert'])} inserted, "
-            f"{formatting.count(t['update'])} updated, {formatting.count(t['delete'])} deleted; "
-            f"every table verified in {result.elapsed_s:.1f} s.")
+        return (
+            "Committed nothing: the target already holds exactly the file's rows "
+            "(every row compared)."
+        )
+    return (
+        f"Committed: {formatting.count(t['insert'])} inserted, "
+        f"{formatting.count(t['update'])} updated, {formatting.count(t['delete'])} deleted; "
+        f"every table verified in {result.elapsed_s:.1f} s."
+    )
 
 
 class ExecuteScreen(WizardScreen):
@@ -187,8 +191,11 @@ class ExecuteScreen(WizardScreen):
     def _saved(self, result: Result | SyncResult) -> MigrationFinished:
         """Save the JSON report (a failure to save does not undo a committed migration)."""
         try:
-            data = (sync_result_to_dict(result) if isinstance(result, SyncResult)
-                    else result_to_dict(result))
+            data = (
+                sync_result_to_dict(result)
+                if isinstance(result, SyncResult)
+                else result_to_dict(result)
+            )
             path = save_report(data, self.wizard.deps.reports_dir)
         except Exception as exc:
             return MigrationFinished(result, report_error=describe(exc))

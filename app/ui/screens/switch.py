@@ -143,8 +143,9 @@ class SwitchScreen(WizardScreen):
                     "up to date first: back to the dry run (“Bring it up to date”) or "
                     f"{preview.sync_command}."
                 )
-            message = SwitchPreviewed(preview.plan, guard,
-                                      checked=preview.checked or to != "postgres")
+            message = SwitchPreviewed(
+                preview.plan, guard, checked=preview.checked or to != "postgres"
+            )
         except Exception as exc:
             message = SwitchPreviewed(error=describe(exc, target.secrets() if target else []))
         finally:
@@ -166,8 +167,7 @@ class SwitchScreen(WizardScreen):
                 "The target does not hold the file's rows: " + " ".join(message.guard), "warning"
             )
         elif message.plan.to == "postgres" and not message.checked:
-            guard.show("Not compared with the SQLite file: choose it in step 1 first.",
-                       "warning")
+            guard.show("Not compared with the SQLite file: choose it in step 1 first.", "warning")
         elif message.plan.to == "postgres":
             guard.show("The target holds the same rows as the SQLite file.", "ok")
         else:
