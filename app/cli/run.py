@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from app.cli.inputs import flags_or_config
+from app.cli.session import cancel_on_sigint, emit, engine_options, phase_printer
 from app.cli.types import positive_int
 from app.core.errors import BadInput, ExitCode, MigrateError
 
@@ -78,7 +73,7 @@ def handle(args: argparse.Namespace) -> int:
             "No SQLite file: pass --sqlite reports/session_data.sqlite "
             f"or set [ingest] db_path in {args.config}."
         )
-    options = _options(args)
+    options = engine_options(args)
     if not args.execute:
         return _dry_run(args, inputs.sqlite, inputs.target, options)
     return _execute(args, inputs.sqlite, inputs.target, options)
@@ -90,8 +85,8 @@ def _dry_run(args: argparse.Namespace, sqlite: Path, target: Target, options: Op
     from app.core.report import plan_to_dict
 
     started = time.monotonic()
-    plan = dry_run(sqlite, target, options, on_phase=_phase_printer(args))
-    _emit(args, plan_to_dict(plan, elapsed_s=time.monotonic() - started), render_plan(plan))
+    plan = dry_run(sqlite, target, options, on_phase=phase_printer(args))
+    emit(args, plan_to_dict(plan, elapsed_s=time.monotonic() - started), render_plan(plan))
     try:
         check_executable(plan, options.repairs)
     except MigrateError as err:
@@ -109,7 +104,7 @@ def _execute(args: argparse.Namespace, sqlite: Path, target: Target, options: Op
     from app.core.migrate import execute
     from app.core.report import result_to_dict
 
-    with _cancel_on_sigint() as cancelled:
+    with cancel_on_sigint() as cancelled:
         progress = TerminalProgress(0)
         try:
             result = execute(
@@ -124,7 +119,7 @@ def _execute(args: argparse.Namespace, sqlite: Path, target: Target, options: Op
         finally:
             progress.close()
     data = result_to_dict(result)
-    _emit(args, data, render_result(result))
+    emit(args, data, render_result(result))
     if not getattr(args, "report", None):
         _save_report(args, data)
     return ExitCode.OK
@@ -148,65 +143,3 @@ def _save_report(args: argparse.Namespace, data: dict[str, object]) -> None:
         )
         return
     print(f"Report saved: {path}", file=sys.stderr)
-
-
-def _options(args: argparse.Namespace) -> Options:
-    from app.core.credentials import KeyringStore, lookup_for_connect
-    from app.core.migrate import Options
-
-    return Options(
-        batch_size=args.batch_size,
-        repairs=frozenset(args.repair),
-        keyring_lookup=lookup_for_connect(KeyringStore()),
-        prompt=_prompt_password,
-    )
-
-
-def _prompt_password(target: Target) -> str | None:
-    """Ask on the terminal (hidden) when nothing else supplied a password."""
-    if not sys.stdin.isatty():
-        return None
-    try:
-        return getpass.getpass(f"Password for {target.key}: ") or None
-    except (EOFError, KeyboardInterrupt):
-        return None
-
-
-def _phase_printer(args: argparse.Namespace) -> Callable[[str], None]:
-    def phase(text: str) -> None:
-        if sys.stderr.isatty() and not args.json:
-            print(f"{text}...", file=sys.stderr)
-
-    return phase
-
-
-def _emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        print(text)
-    if getattr(args, "report", None):
-        from app.core.report import write_report
-
-        write_report(data, args.report)
-        print(f"Report saved: {args.report}", file=sys.stderr)
-
-
-class _cancel_on_sigint:
-    """First Ctrl+C asks the engine to stop at the next batch; a second one interrupts."""
-
-    def __enter__(self) -> threading.Event:
-        self.event = threading.Event()
-        self.previous = signal.getsignal(signal.SIGINT)
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            if self.event.is_set():
-                raise KeyboardInterrupt
-            self.event.set()
-            print("\nCancelling: rolling back, nothing will be committed...", file=sys.stderr)
-
-        signal.signal(signal.SIGINT, handler)
-        return self.event
-
-    def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self.previous)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.inputs import flags_or_config
+from app.cli.session import cancel_on_sigint, emit, engine_options, phase_printer
 from app.cli.types import positive_int
 from app.core.errors import BadInput, ExitCode
 
@@ -52,7 +53,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Dry run, or execute with live progress; return the exit status."""
-    from app.cli.run import _emit, _options, _phase_printer
     from app.cli.sync_output import render_sync_plan, render_sync_result
     from app.core.sync import plan_sync
     from app.core.sync_report import sync_plan_to_dict, sync_result_to_dict
@@ -63,11 +63,11 @@ def handle(args: argparse.Namespace) -> int:
             "No SQLite file: pass --sqlite reports/session_data.sqlite "
             f"or set [ingest] db_path in {args.config}."
         )
-    options = _options(args)
+    options = engine_options(args)
     started = time.monotonic()
     if not args.execute:
-        plan = plan_sync(inputs.sqlite, inputs.target, options, on_phase=_phase_printer(args))
-        _emit(
+        plan = plan_sync(inputs.sqlite, inputs.target, options, on_phase=phase_printer(args))
+        emit(
             args,
             sync_plan_to_dict(plan, elapsed_s=time.monotonic() - started),
             render_sync_plan(plan),
@@ -78,16 +78,15 @@ def handle(args: argparse.Namespace) -> int:
             return ExitCode.REFUSED
         return ExitCode.OK
     result = _execute(inputs.sqlite, inputs.target, options)
-    _emit(args, sync_result_to_dict(result), render_sync_result(result))
+    emit(args, sync_result_to_dict(result), render_sync_result(result))
     return ExitCode.OK
 
 
 def _execute(sqlite: Path, target: Target, options: Options) -> SyncResult:
     from app.cli.progress import TerminalProgress
-    from app.cli.run import _cancel_on_sigint
     from app.core.sync import execute_sync
 
-    with _cancel_on_sigint() as cancelled:
+    with cancel_on_sigint() as cancelled:
         progress = TerminalProgress(0)
         try:
             return execute_sync(
