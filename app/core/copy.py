@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.pq import Format
+from psycopg.types.string import BytesBinaryDumper
 
 from app.core.checksum import Checksum
 from app.core.errors import Cancelled
@@ -274,6 +275,10 @@ class _RowPlan:
 
 
 def _binary_formatter(cur: psycopg.Cursor[Any], type_names: list[str]) -> BinaryFormatter:
+    # psycopg's DB-API module registers a pure-Python bytea dumper last, so looking the
+    # dumper up by oid finds it and pays a Python call per value; the bytes dumper, registered
+    # again on this cursor only, is the C one (about a third of the client's formatting time).
+    cur.adapters.register_dumper(bytes, BytesBinaryDumper)
     tx = Transformer(cur)
     types = cur.adapters.types
     oids = []
