@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from app.core import sync_digest
 from app.core.dsn import Target, parse_dsn
 from app.core.errors import Cancelled, ConnectFailed, Refused, VerificationFailed
 from app.core.migrate import Options, execute
@@ -341,6 +342,87 @@ def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -
             CREATE TRIGGER shout BEFORE INSERT ON prompts FOR EACH ROW EXECUTE FUNCTION shout();
         """)
     _change(path, _new_file)
+    before = _state(target_db)
+    with pytest.raises(VerificationFailed, match="prompts"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+@pytest.fixture
+def small_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buckets of 2 ids, so that a sample file spreads over many (256 ids would hold it all)."""
+    monkeypatch.setattr(sync_digest, "BUCKET_SHIFT", 1)
+
+
+@pytest.mark.usefixtures("small_buckets")
+def test_a_change_to_a_row_sync_did_not_touch_is_caught(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """Verification re-measures only the id ranges sync changed, unless something else moved
+    rows: here a trigger rewrites an old row the sync never touched, and the whole table is
+    measured again and found different."""
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute("""
+            CREATE FUNCTION tamper() RETURNS trigger AS $$
+            BEGIN UPDATE prompts SET message = 'tampered' WHERE id = 1; RETURN NULL; END $$
+            LANGUAGE plpgsql;
+            CREATE TRIGGER tamper AFTER INSERT ON prompts
+                FOR EACH STATEMENT EXECUTE FUNCTION tamper();
+        """)
+    _change(path, _new_file)
+    before = _state(target_db)
+    with pytest.raises(VerificationFailed, match="prompts"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+@pytest.mark.usefixtures("small_buckets")
+@pytest.mark.usefixtures("small_buckets")
+def test_a_table_changed_after_its_verification_is_verified_again(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """Tables are verified one by one, parents first; a later table's trigger that changes an
+    already verified parent makes sync verify that parent again before the commit."""
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute("""
+            CREATE FUNCTION touch_file() RETURNS trigger AS $$
+            BEGIN UPDATE files SET path = 'moved' WHERE id = 1; RETURN NULL; END $$
+            LANGUAGE plpgsql;
+            CREATE TRIGGER touch_file AFTER INSERT ON prompts
+                FOR EACH STATEMENT EXECUTE FUNCTION touch_file();
+        """)
+    _change(path, _new_file)
+    before = _state(target_db)
+    with pytest.raises(VerificationFailed, match="files"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+@pytest.mark.usefixtures("small_buckets")
+@pytest.mark.usefixtures("small_buckets")
+def test_without_row_counters_every_table_is_measured_again(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """With track_counts off PostgreSQL cannot say what else changed rows: sync measures
+    every changed table in full, so it still verifies a good sync and catches a bad one."""
+    path = _migrated(tmp_path, target_db)
+    with target_db.server.admin() as admin:
+        admin.execute(f"ALTER DATABASE {target_db.name} SET track_counts = off")
+    _change(path, _new_file, _reingest)
+    assert execute_sync(path, _target(target_db)).committed
+    _assert_identical(path, target_db)
+    with target_db.connect() as conn:
+        assert conn.execute("SHOW track_counts").fetchone() == ("off",)
+        conn.execute("""
+            CREATE FUNCTION tamper() RETURNS trigger AS $$
+            BEGIN UPDATE prompts SET message = 'tampered' WHERE id = 1; RETURN NULL; END $$
+            LANGUAGE plpgsql;
+            CREATE TRIGGER tamper AFTER INSERT ON prompts
+                FOR EACH STATEMENT EXECUTE FUNCTION tamper();
+        """)
+    _change(path, lambda c: ingest.add_file_like(c, 1, "/sessions/another.jsonl"))
     before = _state(target_db)
     with pytest.raises(VerificationFailed, match="prompts"):
         execute_sync(path, _target(target_db))

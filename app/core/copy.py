@@ -126,13 +126,16 @@ def source_checksum(
     batch_size: int,
     on_batch: Callable[[list[tuple[Any, ...]], list[bytearray] | None], None] | None = None,
     is_cancelled: Callable[[], bool] = lambda: False,
+    hashed: bool = True,
 ) -> Checksum:
     """The checksum :func:`copy_table` computes for ``tm``, from SQLite alone: nothing is sent.
 
     Rows go through the very same plan as the copy, so a target filled some other way
     (``sync``) is verified against the same canonical form. ``on_batch(rows, canonical)`` sees
     each batch as read (text as bytes for binary tables) and, for binary tables, each row's
-    canonical binary bytes: the ones hashed here, formatted once for both. Raises Cancelled.
+    canonical binary bytes: the ones hashed here, formatted once for both. ``hashed=False``
+    (binary tables only): count the rows but leave the hashing to ``on_batch``, which
+    fingerprints the same bytes. Raises Cancelled.
     """
     checksum = Checksum(ordered=tm.source.integer_pk is not None, text=not tm.binary)
     factory = _Repairer(tm, frozenset(), [], raw=tm.binary).text_factory()
@@ -149,8 +152,9 @@ def source_checksum(
                 canonical = None
                 if tm.binary:
                     canonical = canonical_rows(plan, batch)
-                    for data in canonical:
-                        checksum.update(data)
+                    if hashed:
+                        for data in canonical:
+                            checksum.update(data)
                 else:
                     plan.write(batch, _discard, checksum)
                 if on_batch is not None:

@@ -44,10 +44,12 @@ from app.core.scan import scan
 from app.core.source import SqliteSource, UndecodableText, _quote, sqlite_error
 from app.core.sync_apply import delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
-from app.core.sync_digest import supported, target_buckets
+from app.core.sync_digest import Buckets, SourceDigests, supported, target_buckets
 from app.core.sync_pipeline import SqliteReader, pipelinable, run_pipeline, whole_table
+from app.core.sync_verify import verify_buckets
 from app.core.target_schema import FLOAT4, TableMap, map_tables, reset_identity_sql
 from app.core.verify import TableCheck, check_table
+from app.core.xact_counts import RowCounts, xact_counts
 
 ProgressFn = Callable[[str, int, int], None]
 PhaseFn = Callable[[str], None]
@@ -243,20 +245,28 @@ def _execute(
         result.elapsed_s = time.monotonic() - started
         return result
     applied = time.monotonic()
-    _apply(conn, src, maps, plan, options, on_progress, on_phase, is_cancelled)
+    ours = _apply(conn, src, maps, plan, options, on_progress, on_phase, is_cancelled)
     result.apply_s = time.monotonic() - applied
     on_phase("Verifying")
     verified = time.monotonic()
     for tm in maps:
-        # Without updates, a table run filled keeps its rows in id order on disk (deleted rows
-        # vanish, new ones are appended), so check_table may read it in physical order first;
-        # should the order differ, its ordered read decides.
-        in_order = not plan.changes[tm.name].updates
-        result.checks.append(
-            check_table(
-                conn, tm, found.checksums[tm.name], created=in_order, is_cancelled=is_cancelled
+        ch = plan.changes[tm.name]
+        digests = found.digests.get(tm.name)
+        if digests is not None:
+            check = verify_buckets(
+                conn,
+                tm,
+                digests,
+                found.measured[tm.name],
+                ch,
+                found.counts_before[tm.name],
+                ours.get(tm.name, RowCounts()),
             )
-        )
+        else:
+            check = check_table(
+                conn, tm, found.checksums[tm.name], created=False, is_cancelled=is_cancelled
+            )
+        result.checks.append(check)
     result.verify_s = time.monotonic() - verified
     return _commit(conn, maps, result, started, on_phase, is_cancelled)
 
@@ -412,6 +422,10 @@ def _lock(conn: psycopg.Connection, maps: list[TableMap]) -> None:
 class _Found:
     changes: dict[str, TableChanges]
     checksums: dict[str, Checksum]
+    # fingerprinted tables: SQLite's side, the target's buckets and row counters when measured
+    digests: dict[str, SourceDigests] = field(default_factory=dict)
+    measured: dict[str, Buckets] = field(default_factory=dict)
+    counts_before: dict[str, RowCounts | None] = field(default_factory=dict)
 
 
 def _diff_all(
@@ -438,12 +452,15 @@ def _diff_all(
     found = _Found({}, {})
     try:
         for tm in maps:
+            counts = xact_counts(conn, tm)
             # The server fingerprints this table while the thread is still reading it.
             theirs = target_buckets(conn, tm) if supported(tm) else None
             side = reader.next_side()
             found.checksums[tm.name] = side.checksum
-            if side.digests is not None:
+            if side.digests is not None and theirs is not None:
                 found.changes[tm.name] = diff_table(conn, tm, side.digests, theirs)
+                found.digests[tm.name], found.measured[tm.name] = side.digests, theirs
+                found.counts_before[tm.name] = counts
             else:
                 found.changes[tm.name] = whole_table(conn, tm, side.checksum)
     finally:
@@ -560,8 +577,9 @@ def _apply(
     on_progress: ProgressFn,
     on_phase: PhaseFn,
     is_cancelled: Callable[[], bool],
-) -> None:
-    """Deletes children first, then updates and inserts parents first."""
+) -> dict[str, RowCounts]:
+    """Deletes children first, then updates and inserts parents first; returns what each
+    table's own statements did (as PostgreSQL reported it)."""
     on_phase("Applying the changes")
     losing = [
         tm.pg_name
@@ -569,10 +587,11 @@ def _apply(
         if plan.changes[tm.name].replace or len(plan.changes[tm.name].deletes) > CASCADE_INDEX_FROM
     ]
     helpers = index_cascades(conn, losing)
+    ours = {tm.name: RowCounts() for tm in maps}
     for tm in reversed(maps):
         if is_cancelled():
             raise Cancelled(CANCELLED)
-        delete_rows(conn, tm, plan.changes[tm.name])
+        ours[tm.name] += RowCounts(deleted=delete_rows(conn, tm, plan.changes[tm.name]))
     drop_indexes(conn, helpers)
     for tm in maps:
         ch = plan.changes[tm.name]
@@ -584,7 +603,7 @@ def _apply(
         def rows(n: int, name: str = tm.name, t: int = total) -> None:
             on_progress(name, n, t)
 
-        upsert_rows(
+        ours[tm.name] += upsert_rows(
             conn,
             src,
             tm,
@@ -593,6 +612,7 @@ def _apply(
             on_rows=rows,
             is_cancelled=is_cancelled,
         )
+    return ours
 
 
 # --- errors -----------------------------------------------------------------------------------

@@ -23,13 +23,15 @@ from app.core.source import SqliteSource, UndecodableText, _quote
 from app.core.sync_diff import TableChanges
 from app.core.sync_digest import key_ident
 from app.core.target_schema import TableMap
+from app.core.xact_counts import RowCounts
 
 IDS_PER_READ = 500  # ids per SQLite IN (...) list, well under its variable limit
 SCRATCH = sql.Identifier("ailt_sync_rows")
 
 
 def delete_rows(conn: psycopg.Connection, tm: TableMap, changes: TableChanges) -> int:
-    """Delete the rows SQLite no longer holds (their children go by cascade); rows deleted."""
+    """Delete the rows SQLite no longer holds (their children go by cascade); rows deleted
+    from ``tm`` itself (as PostgreSQL reports them)."""
     if changes.replace:
         return conn.execute(sql.SQL("DELETE FROM {}").format(tm.ident)).rowcount
     if not changes.deletes:
@@ -48,8 +50,9 @@ def upsert_rows(
     on_rows: Callable[[int], None] = lambda n: None,
     is_cancelled: Callable[[], bool] = lambda: False,
     batches: Callable[[], Iterable[list[tuple[Any, ...]]]] | None = None,
-) -> int:
-    """Send the inserted and updated rows, then update and insert them; returns rows sent.
+) -> RowCounts:
+    """Send the inserted and updated rows, then update and insert them; returns the rows
+    inserted and updated in ``tm`` as PostgreSQL reports them.
 
     ``batches``: the changed rows (all rows when replacing), read by someone else in the form
     the table's plan expects (:func:`changed_rows`); by default they are read here.
@@ -57,7 +60,7 @@ def upsert_rows(
     read = tuple(c.name for c in tm.columns)
     mine = batches is None
     if changes.replace:
-        return copy_rows(
+        copied = copy_rows(
             conn,
             src,
             tm,
@@ -67,9 +70,10 @@ def upsert_rows(
             is_cancelled=is_cancelled,
             set_text_factory=mine,
         )
+        return RowCounts(inserted=copied)
     ids = sorted(changes.inserts + changes.updates)
     if not ids:
-        return 0
+        return RowCounts()
     cols = sql.SQL(", ").join(c.ident for c in tm.copied)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(SCRATCH))
     conn.execute(
@@ -77,7 +81,7 @@ def upsert_rows(
             "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
         ).format(SCRATCH, cols, tm.ident)
     )
-    sent = copy_rows(
+    copy_rows(
         conn,
         src,
         tm,
@@ -91,23 +95,24 @@ def upsert_rows(
         raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
     key = key_ident(tm)
     others = [c.ident for c in tm.copied if c.name != tm.source.integer_pk]
+    updated = 0
     if changes.updates and others:
         sets = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(c) for c in others)
-        conn.execute(
+        updated = conn.execute(
             sql.SQL(
                 "UPDATE {tbl} AS t SET {sets} FROM {scratch} AS s WHERE t.{key} = s.{key}"
             ).format(tbl=tm.ident, sets=sets, scratch=SCRATCH, key=key)
-        )
-    conn.execute(
+        ).rowcount
+    inserted = conn.execute(
         sql.SQL(
             "INSERT INTO {tbl} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {scratch} AS s "
             "WHERE NOT EXISTS (SELECT 1 FROM {tbl} AS t WHERE t.{key} = s.{key}) "
             # in key order, so the new rows land on disk in the order verification reads them
             "ORDER BY s.{key}"
         ).format(tbl=tm.ident, cols=cols, scratch=SCRATCH, key=key)
-    )
+    ).rowcount
     conn.execute(sql.SQL("DROP TABLE {}").format(SCRATCH))
-    return sent
+    return RowCounts(inserted=inserted, updated=updated)
 
 
 def changed_rows(

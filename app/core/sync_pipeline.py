@@ -33,8 +33,10 @@ from app.core.source import SqliteSource
 from app.core.sync_apply import changed_rows, delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
 from app.core.sync_digest import SourceDigests, supported, target_buckets
+from app.core.sync_verify import verify_buckets
 from app.core.target_schema import TableMap
 from app.core.verify import TableCheck, check_table, target_checksum
+from app.core.xact_counts import RowCounts, xact_counts
 
 ProgressFn = Callable[[str, int, int], None]
 CANCELLED = "Cancelled: nothing was committed, the target is unchanged."
@@ -120,6 +122,7 @@ class SqliteReader(threading.Thread):
             batch_size=self.batch_size,
             on_batch=on_batch,
             is_cancelled=self.stopped,
+            hashed=digests is None,  # fingerprinted tables are verified by their buckets
         )
         return SourceSide(tm.name, checksum, digests)
 
@@ -207,6 +210,9 @@ class Outcome:
     changes: dict[str, TableChanges] = field(default_factory=dict)
     checksums: dict[str, Checksum] = field(default_factory=dict)
     checks: list[TableCheck] = field(default_factory=list)
+    # SQLite's fingerprints and the transaction's row counters when each table was verified
+    digests: dict[str, SourceDigests] = field(default_factory=dict)
+    counts_at_check: dict[str, RowCounts | None] = field(default_factory=dict)
     diff_s: float = 0.0
     apply_s: float = 0.0
     verify_s: float = 0.0
@@ -243,7 +249,22 @@ def run_pipeline(
             )
     finally:
         reader.close()
+    _recheck_moved(conn, maps, out)
     return out
+
+
+def _recheck_moved(conn: psycopg.Connection, maps: list[TableMap], out: Outcome) -> None:
+    """A table is verified right after its own changes; should anything later have changed it
+    after all (a trigger on another table), verify it again in full before the commit."""
+    by_name = {tm.name: tm for tm in maps}
+    for n, check in enumerate(out.checks):
+        tm = by_name[check.table]
+        digests = out.digests.get(tm.name)
+        if digests is None or xact_counts(conn, tm) == out.counts_at_check.get(tm.name):
+            continue
+        out.checks[n] = verify_buckets(
+            conn, tm, digests, {}, TableChanges(tm.name), None, RowCounts()
+        )
 
 
 def _one_table(
@@ -259,7 +280,9 @@ def _one_table(
 ) -> None:
     started = time.monotonic()
     on_phase(f"Comparing {tm.name}")
-    theirs = target_buckets(conn, tm) if supported(tm) else None  # while the thread reads it
+    fingerprinted = supported(tm)
+    counts_before = xact_counts(conn, tm)
+    theirs = target_buckets(conn, tm) if fingerprinted else None  # while the thread reads it
     side = reader.next_side()
     if side.digests is not None and theirs is not None:
         ch = diff_table(conn, tm, side.digests, theirs)
@@ -273,6 +296,7 @@ def _one_table(
     reader.request(ch if sends else None)  # the thread reads them while deletes run
     applied = time.monotonic()
     out.diff_s += applied - started
+    ours = RowCounts()
     if ch.changed:
         on_phase(f"Writing {tm.name}")
         helpers = (
@@ -280,11 +304,11 @@ def _one_table(
             if ch.replace or len(ch.deletes) > CASCADE_INDEX_FROM
             else []
         )
-        delete_rows(conn, tm, ch)
+        ours += RowCounts(deleted=delete_rows(conn, tm, ch))
         drop_indexes(conn, helpers)
     if sends:
         total = ch.counts["insert"] + ch.counts["update"]
-        upsert_rows(
+        ours += upsert_rows(
             conn,
             reader.src,
             tm,
@@ -297,12 +321,16 @@ def _one_table(
     verified = time.monotonic()
     out.apply_s += verified - applied
     on_phase(f"Verifying {tm.name}")
-    # Without updates a table run filled keeps its rows in id order on disk (deleted ones
-    # vanish, new ones are appended in id order), so check_table may read it in physical order
-    # first; should the order differ, its ordered read decides.
-    out.checks.append(
-        check_table(conn, tm, side.checksum, created=not ch.updates, is_cancelled=is_cancelled)
-    )
+    if side.digests is not None and theirs is not None:
+        # The buckets measured above, measured again where this table changed (a table is
+        # final once applied: later tables are its children, whose changes cannot reach it
+        # without moving its counters, which verify_buckets checks).
+        check = verify_buckets(conn, tm, side.digests, theirs, ch, counts_before, ours)
+        out.digests[tm.name] = side.digests
+        out.counts_at_check[tm.name] = xact_counts(conn, tm)
+    else:
+        check = check_table(conn, tm, side.checksum, created=False, is_cancelled=is_cancelled)
+    out.checks.append(check)
     out.verify_s += time.monotonic() - verified
 
 

@@ -17,6 +17,7 @@ from app.core.target_schema import FLOAT, FLOAT4, INT, TEXT, TableMap
 
 ORDERED = "canonical checksum of every value, rows in key order"
 UNORDERED = "canonical checksum of every value, order-independent (no integer key)"
+FINGERPRINTS = "canonical fingerprint of every row, compared per range of 256 ids"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from app.core.dsn import Target
 from app.core.migrate import Result
 from app.core.spot_check import Sample, sample_rows
 from app.core.sync import SyncResult
-from app.core.verify import ORDERED, UNORDERED, TableCheck, every_value_compared
+from app.core.verify import FINGERPRINTS, ORDERED, UNORDERED, TableCheck, every_value_compared
 from app.ui import formatting
 from app.ui.jobs import describe
 from app.ui.messages import SamplesLoaded
@@ -32,7 +32,7 @@ from app.ui.widgets import cells
 from app.ui.widgets.status_line import StatusLine
 
 CELL_CHARS = 14  # a cell of the spot-check table (80 columns); the whole value shows below it
-METHODS = {ORDERED: "key order", UNORDERED: "any order"}
+METHODS = {ORDERED: "key order", UNORDERED: "any order", FINGERPRINTS: "id ranges"}
 
 
 def _mark(ok: bool) -> Text:
