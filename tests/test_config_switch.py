@@ -10,14 +10,13 @@ import stat
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 
 from app.core import atomic_file
 from app.core.config import create_from_example, example_config_path, load_config
 from app.core.credentials import MemoryStore, lookup_for_connect
 from app.core.dsn import parse_dsn
-from app.core.errors import BadInput, ConnectFailed, Refused
-from app.core.switch import SwitchPlan, apply_switch, plan_switch, preview_switch, switch_guard
+from app.core.errors import BadInput, Refused
+from app.core.switch import SwitchPlan, apply_switch, plan_switch, preview_switch
 from tests.postgres import CANARY_PASSWORD, TargetDb
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "user" / "config.example.toml"
@@ -284,9 +283,6 @@ def test_create_from_example(tmp_path: Path) -> None:
         create_from_example(path)
 
 
-# --- switch_guard -----------------------------------------------------------------------------
-
-
 def make_sqlite(path: Path, files: int, sessions: int) -> Path:
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE files (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT)")
@@ -295,41 +291,6 @@ def make_sqlite(path: Path, files: int, sessions: int) -> Path:
         conn.executemany("INSERT INTO sessions (file_id) VALUES (?)", [(1,)] * sessions)
     conn.close()
     return path
-
-
-def fill_target(target_db: TargetDb, files: int, sessions: int) -> None:
-    with target_db.connect() as conn:
-        for table, rows in (("files", files), ("sessions", sessions)):
-            name = sql.Identifier(table)
-            conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (id BIGINT)").format(name))
-            conn.execute(sql.SQL("TRUNCATE {}").format(name))
-            conn.execute(
-                sql.SQL("INSERT INTO {} SELECT generate_series(1, %s)").format(name), [rows]
-            )
-
-
-def test_switch_guard(target_db: TargetDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PGPASSWORD", raising=False)
-    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
-    source = make_sqlite(tmp_path / "s.sqlite", files=3, sessions=2)
-    target = parse_dsn(target_db.conninfo)
-    store = MemoryStore()
-    store.set(target, CANARY_PASSWORD)
-    lookup = lookup_for_connect(store)
-    assert switch_guard(source, target, lookup) == [
-        "Table files is missing in the target (3 rows in the SQLite file).",
-        "Table sessions is missing in the target (2 rows in the SQLite file).",
-    ]
-    fill_target(target_db, files=3, sessions=1)
-    assert switch_guard(source, target, lookup) == [
-        "Table sessions has 1 rows in the target but 2 in the SQLite file."
-    ]
-    fill_target(target_db, files=3, sessions=2)
-    assert switch_guard(source, target, lookup) == []
-    with pytest.raises(ConnectFailed) as err:
-        switch_guard(source, target)  # no password anywhere
-    assert err.value.exit_code == 4
-    assert CANARY_PASSWORD not in str(err.value)
 
 
 def test_preview_switch_plans_then_guards(

@@ -218,36 +218,7 @@ def _free_backup_name(path: Path) -> Path:
     return backup
 
 
-# --- the guard --------------------------------------------------------------------------------
-
-
-def switch_guard(
-    sqlite_path: Path,
-    target: Target,
-    keyring_lookup: PasswordLookup | None = None,
-    *,
-    prompt: PasswordLookup | None = None,
-) -> list[str]:
-    """Mismatches between the SQLite file and the target, one sentence each; empty = migrated.
-
-    The switch must not point AI Log Trail at an empty or half-filled database by accident.
-    """
-    from app.core.connect import connect
-    from app.core.source import inspect_source
-    from app.core.target_schema import count_rows, existing_tables
-
-    source = inspect_source(Path(sqlite_path)).counts
-    connected = connect(target, keyring_lookup=keyring_lookup, prompt=prompt, autocommit=True)
-    try:
-        present = existing_tables(connected.conn, list(source))
-        mismatches = []
-        for name, rows in source.items():
-            found = count_rows(connected.conn, name) if name in present else None
-            if found != rows:
-                mismatches.append(_mismatch(name, rows, found))
-        return mismatches
-    finally:
-        connected.conn.close()
+# --- the preview ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -292,13 +263,4 @@ def preview_switch(
         checked=True,
         differing_rows=check.differing_rows,
         sync_command=check.sync_command if check.can_sync else None,
-    )
-
-
-def _mismatch(table: str, source_rows: int, target_rows: int | None) -> str:
-    if target_rows is None:
-        return f"Table {table} is missing in the target ({source_rows:,} rows in the SQLite file)."
-    return (
-        f"Table {table} has {target_rows:,} rows in the target but {source_rows:,} in the "
-        "SQLite file."
     )
