@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.core import sync_digest
+from app.core import sync_digest, sync_pipeline
 from app.core.dsn import Target, parse_dsn
 from app.core.errors import Cancelled, ConnectFailed, Refused, VerificationFailed
 from app.core.migrate import Options, execute
@@ -346,6 +346,29 @@ def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -
     with pytest.raises(VerificationFailed, match="prompts"):
         execute_sync(path, _target(target_db))
     assert _state(target_db) == before
+
+
+@pytest.mark.parametrize("algo", [sync_digest.MD5, sync_digest.SHA256])
+def test_either_hash_finds_the_changes_and_then_nothing(
+    tmp_path: Path, target_db: TargetDb, monkeypatch: pytest.MonkeyPatch, algo: str
+) -> None:
+    """The client's and the server's fingerprints agree with either hash (a server built with
+    OpenSSL gets SHA-256, one without gets MD5): an up-to-date target shows no difference."""
+    monkeypatch.setattr(sync_pipeline, "fingerprint_hash", lambda conn: algo)
+    path = _migrated(tmp_path, target_db)
+    assert plan_sync(path, _target(target_db)).up_to_date
+    _change(path, _new_file, _reingest, _ingested_at)
+    result = execute_sync(path, _target(target_db))
+    assert result.committed and result.sync.totals["update"] >= 1
+    _assert_identical(path, target_db)
+    assert plan_sync(path, _target(target_db)).up_to_date
+
+
+def test_the_hash_follows_the_servers_ssl_library(target_db: TargetDb) -> None:
+    with target_db.connect() as conn:
+        row = conn.execute("SELECT current_setting('ssl_library', true)").fetchone()
+        expected = sync_digest.SHA256 if row and row[0] == "OpenSSL" else sync_digest.MD5
+        assert sync_digest.fingerprint_hash(conn) == expected
 
 
 @pytest.fixture

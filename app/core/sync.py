@@ -3,14 +3,17 @@
 The SQLite file is the truth and the target the copy. :func:`plan_sync` compares both sides
 and writes nothing; :func:`execute_sync` applies exactly those changes (deletes children first,
 then updates and inserts parents first), advances identity sequences, verifies every table in
-full with the same checksums as ``run`` and commits only if they all match. A failure, a cancel,
-a kill or a dropped connection leaves the target as it was.
+full and commits only if they all match. A failure, a cancel, a kill or a dropped connection
+leaves the target as it was.
 
 One guard: a row that exists only in PostgreSQL with an id above SQLite's high-water mark was
 written there after a switch, so sync refuses rather than delete it.
 
-Finding the changes costs one read of each side: SQLite's rows are fingerprinted in a thread
-while the server fingerprints its own rows, and only the buckets that differ are narrowed.
+Each side is read once: SQLite's rows are fingerprinted in a thread while the server
+fingerprints its own rows per range of ids (:mod:`app.core.sync_digest`), and only the ranges
+that differ are narrowed. The same ranges verify the result: the ranges the changes touched are
+measured again, the rest were measured in this transaction and provably not changed since
+(:mod:`app.core.sync_verify`).
 """
 
 from __future__ import annotations
@@ -454,7 +457,7 @@ def _diff_all(
         for tm in maps:
             counts = xact_counts(conn, tm)
             # The server fingerprints this table while the thread is still reading it.
-            theirs = target_buckets(conn, tm) if supported(tm) else None
+            theirs = target_buckets(conn, tm, reader.algo) if supported(tm) else None
             side = reader.next_side()
             found.checksums[tm.name] = side.checksum
             if side.digests is not None and theirs is not None:

@@ -73,7 +73,7 @@ def diff_table(
 ) -> TableChanges:
     """Compare one table with an integer key; ``target`` buckets may be computed beforehand."""
     if target is None:
-        target = target_buckets(conn, tm)
+        target = target_buckets(conn, tm, source.algo)
     mine = source.buckets()
     differing = {b for b in mine.keys() | target.keys() if mine.get(b) != target.get(b)}
     hwm = high_water_mark(tm, source)
@@ -83,7 +83,7 @@ def diff_table(
     if not differing:
         return changes
     ours = source.rows_in(differing)
-    theirs = target_rows_in(conn, tm, differing)
+    theirs = target_rows_in(conn, tm, differing, source.algo)
     # Ids above this were handed out by PostgreSQL: what run or the last sync noted on the
     # sequence, else (an older target) SQLite's own high-water mark.
     recorded = high_water.recorded(conn, tm)

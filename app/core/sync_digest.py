@@ -6,8 +6,9 @@ then each field's length and bytes; integers as ``int8``, reals as ``float8``, t
 their bytes, timestamps as ``timestamptz``): the client gets those bytes from the copy's own plan
 (:func:`app.core.copy.source_checksum`), and PostgreSQL builds the same bytes in SQL from its
 send functions, so neither side ships rows. A row's fingerprint is the first 8 bytes of the MD5
-of those bytes; a bucket of ``2**BUCKET_SHIFT`` consecutive ids is summarised by its row count
-and the XOR of its rows' fingerprints (each row carries its id, so two rows cannot cancel out).
+(or SHA-256, see :func:`fingerprint_hash`) of those bytes; a bucket of ``2**BUCKET_SHIFT``
+consecutive ids is summarised by its row count and the XOR of its rows' fingerprints (each row
+carries its id, so two rows cannot cancel out).
 Buckets are compared first, and only the ids of buckets that differ are compared row by row.
 
 The same buckets are the verification: the server's buckets of the whole table, measured in
@@ -55,22 +56,37 @@ def supported(tm: TableMap) -> bool:
     return tm.binary and all(c.kind in _CANONICAL for c in tm.columns)
 
 
+MD5, SHA256 = "md5", "sha256"
+
+
+def fingerprint_hash(conn: psycopg.Connection) -> str:
+    """The hash both sides fingerprint rows with, chosen by how the server was built.
+
+    A server built with OpenSSL (``ssl_library``, PostgreSQL 12+) computes ``sha256()`` with
+    it, as fast as this program's OpenSSL does (hardware SHA: about twice MD5's speed), and
+    may refuse ``md5()`` altogether in FIPS mode; without OpenSSL, PostgreSQL's own SHA-256 is
+    about half as fast as its own MD5, so MD5 it is.
+    """
+    row = conn.execute("SELECT current_setting('ssl_library', true)").fetchone()
+    return SHA256 if row is not None and row[0] == "OpenSSL" else MD5
+
+
 def bucket_of(key: int) -> int:
     """The bucket an id falls in."""
     return key >> BUCKET_SHIFT
 
 
-def fingerprint(row_bytes: bytes | bytearray) -> int:
+def fingerprint(row_bytes: bytes | bytearray, algo: str = MD5) -> int:
     """The signed 64-bit fingerprint of one canonical row (as PostgreSQL's bigint holds it)."""
-    return int.from_bytes(hashlib.md5(row_bytes).digest()[:8], "big", signed=True)
+    return int.from_bytes(hashlib.new(algo, row_bytes).digest()[:8], "big", signed=True)
 
 
-def fingerprints(canonical: list[bytearray]) -> array:
-    """:func:`fingerprint` of each row, as an ``array('q')``: one MD5 call a row and no
+def fingerprints(canonical: list[bytearray], algo: str = MD5) -> array:
+    """:func:`fingerprint` of each row, as an ``array('q')``: one hash call a row and no
     per-row integer conversion (the digests' first 8 bytes, read big-endian in one go)."""
-    md5 = hashlib.md5
+    new = hashlib.sha256 if algo == SHA256 else hashlib.md5
     out = array("q")
-    out.frombytes(b"".join([md5(data).digest()[:8] for data in canonical]))
+    out.frombytes(b"".join([new(data).digest()[:8] for data in canonical]))
     if sys.byteorder == "little":
         out.byteswap()
     return out
@@ -92,6 +108,7 @@ def digest_of(buckets: Buckets) -> str:
 class SourceDigests:
     """Fingerprints of one SQLite table, in id order: 16 bytes a row, held in arrays."""
 
+    algo: str = MD5  # the hash the server fingerprints with too (fingerprint_hash)
     ids: array = field(default_factory=lambda: array("q"))
     prints: array = field(default_factory=lambda: array("q"))
     _buckets: Buckets | None = None
@@ -101,7 +118,7 @@ class SourceDigests:
     ) -> None:
         """Fingerprint a batch from its canonical bytes (rows in id order)."""
         self.ids.extend(map(itemgetter(key_index), rows))  # integer keys: SQLite ints
-        self.prints.extend(fingerprints(canonical))
+        self.prints.extend(fingerprints(canonical, self.algo))
         self._buckets = None
 
     def buckets(self) -> Buckets:
@@ -140,7 +157,7 @@ class SourceDigests:
 # --- the PostgreSQL side ----------------------------------------------------------------------
 
 
-def row_fingerprint_sql(tm: TableMap) -> sql.Composable:
+def row_fingerprint_sql(tm: TableMap, algo: str = MD5) -> sql.Composable:
     """SQL for one row's fingerprint, built from the same canonical bytes the client hashes."""
     fields: list[sql.Composable] = [
         sql.SQL("int2send({}::int2)").format(sql.Literal(len(tm.columns)))
@@ -148,6 +165,10 @@ def row_fingerprint_sql(tm: TableMap) -> sql.Composable:
     for col in tm.columns:
         fields.append(sql.SQL("coalesce({}, '\\xffffffff'::bytea)").format(_field_sql(col)))
     row = sql.SQL(" || ").join(fields)
+    if algo == SHA256:
+        return sql.SQL(
+            "('x' || encode(substring(sha256({}) FROM 1 FOR 8), 'hex'))::bit(64)::bigint"
+        ).format(row)
     return sql.SQL("('x' || left(md5({}), 16))::bit(64)::bigint").format(row)
 
 
@@ -166,7 +187,7 @@ def key_ident(tm: TableMap) -> sql.Identifier:
     return tm.column(tm.source.integer_pk or "").ident
 
 
-def target_buckets(conn: psycopg.Connection, tm: TableMap) -> Buckets:
+def target_buckets(conn: psycopg.Connection, tm: TableMap, algo: str = MD5) -> Buckets:
     """Rows and XOR of fingerprints per bucket of the target table, computed by the server.
 
     The planner cannot tell how many buckets ``id >> 8`` makes and would sort whole rows
@@ -177,13 +198,18 @@ def target_buckets(conn: psycopg.Connection, tm: TableMap) -> Buckets:
     query = sql.SQL(
         "SELECT {key} >> {shift}, count(*), bit_xor({fp}) FROM {tbl} GROUP BY 1"
     ).format(
-        key=key_ident(tm), shift=sql.Literal(BUCKET_SHIFT), fp=row_fingerprint_sql(tm), tbl=tm.ident
+        key=key_ident(tm),
+        shift=sql.Literal(BUCKET_SHIFT),
+        fp=row_fingerprint_sql(tm, algo),
+        tbl=tm.ident,
     )
     with _hash_aggregate(conn):
         return {int(b): (int(n), int(x)) for b, n, x in conn.execute(query)}
 
 
-def target_buckets_in(conn: psycopg.Connection, tm: TableMap, buckets: set[int]) -> Buckets:
+def target_buckets_in(
+    conn: psycopg.Connection, tm: TableMap, buckets: set[int], algo: str = MD5
+) -> Buckets:
     """:func:`target_buckets` for some buckets only, read through the key's index."""
     if not buckets:
         return {}
@@ -195,7 +221,10 @@ def target_buckets_in(conn: psycopg.Connection, tm: TableMap, buckets: set[int])
         "CROSS JOIN LATERAL (SELECT t.{key} >> {shift} AS b, {fp} AS fp FROM {tbl} AS t "
         "WHERE t.{key} >= r.lo AND t.{key} < r.hi OFFSET 0) AS s GROUP BY 1"
     ).format(
-        key=key_ident(tm), shift=sql.Literal(BUCKET_SHIFT), fp=row_fingerprint_sql(tm), tbl=tm.ident
+        key=key_ident(tm),
+        shift=sql.Literal(BUCKET_SHIFT),
+        fp=row_fingerprint_sql(tm, algo),
+        tbl=tm.ident,
     )
     return {int(b): (int(n), int(x)) for b, n, x in conn.execute(query, [lows, highs])}
 
@@ -233,7 +262,9 @@ def _hash_aggregate(conn: psycopg.Connection) -> Iterator[None]:
             )
 
 
-def target_rows_in(conn: psycopg.Connection, tm: TableMap, buckets: set[int]) -> dict[int, int]:
+def target_rows_in(
+    conn: psycopg.Connection, tm: TableMap, buckets: set[int], algo: str = MD5
+) -> dict[int, int]:
     """id -> fingerprint of the target's rows in ``buckets`` (read through the key's index)."""
     if not buckets:
         return {}
@@ -242,7 +273,7 @@ def target_rows_in(conn: psycopg.Connection, tm: TableMap, buckets: set[int]) ->
         "SELECT s.* FROM unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi) "
         "CROSS JOIN LATERAL (SELECT t.{key}, {fp} FROM {tbl} AS t "
         "WHERE t.{key} >= r.lo AND t.{key} < r.hi OFFSET 0) AS s"
-    ).format(key=key_ident(tm), fp=row_fingerprint_sql(tm), tbl=tm.ident)
+    ).format(key=key_ident(tm), fp=row_fingerprint_sql(tm, algo), tbl=tm.ident)
     return {int(k): int(fp) for k, fp in conn.execute(query, [lows, highs])}
 
 

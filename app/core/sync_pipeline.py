@@ -1,18 +1,17 @@
 """Execute a sync table by table, so reading SQLite overlaps the server's work.
 
-The SQLite file must be read in full twice over for a sync (once to find the changes, once to
-verify every table), and so must the target: that is the whole cost when little changed. Done
-one after the other the two sides wait for each other; here one thread owns the SQLite
-connection and reads table after table (its checksum and fingerprints in one pass, then, on
-request, the rows that changed), while this thread has the server fingerprint the same table,
-narrows the differences, applies them, and verifies that table in full before moving on.
+One thread owns the SQLite connection and reads table after table (its fingerprints in one
+pass, then, on request, the rows that changed), while this thread has the server fingerprint
+the same table, narrows the differences, applies them, and verifies that table before moving
+on (:mod:`app.core.sync_verify`: the ranges it changed are measured again).
 
 Tables are taken parents first. A table's own deletes cascade to its children before the
 children are compared, so each child is compared with what its parent's changes left; and a
-table is final once it is applied (what comes later only touches its children), so it is
-verified right away. That needs every foreign key between the tables to cascade (or set
-null); :func:`pipelinable` says when, and ``sync`` otherwise applies everything first, children
-first, and verifies afterwards.
+table is final once it is applied (what comes later only touches its children; should a
+trigger change it anyway, its row counters show it and it is verified again before the
+commit). That needs every foreign key between the tables to cascade (or set null);
+:func:`pipelinable` says when, and ``sync`` otherwise compares everything first, applies
+children first, and verifies afterwards.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from app.core.errors import Cancelled
 from app.core.source import SqliteSource
 from app.core.sync_apply import changed_rows, delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
-from app.core.sync_digest import SourceDigests, supported, target_buckets
+from app.core.sync_digest import SourceDigests, fingerprint_hash, supported, target_buckets
 from app.core.sync_verify import verify_buckets
 from app.core.target_schema import TableMap
 from app.core.verify import TableCheck, check_table, target_checksum
@@ -75,6 +74,7 @@ class SqliteReader(threading.Thread):
         serve: bool,
     ) -> None:
         super().__init__(name="ailt-sync-sqlite", daemon=True)
+        self.algo = fingerprint_hash(conn)  # asked before the thread starts: it never uses conn
         self.conn, self.src, self.maps, self.serve = conn, src, maps, serve
         self.batch_size, self.on_progress, self.is_cancelled = batch_size, on_progress, is_cancelled
         self.sides: queue.Queue[SourceSide | BaseException] = queue.Queue()
@@ -102,7 +102,7 @@ class SqliteReader(threading.Thread):
             self._put_row(exc)
 
     def _side(self, tm: TableMap) -> SourceSide:
-        digests = SourceDigests() if supported(tm) else None
+        digests = SourceDigests(self.algo) if supported(tm) else None
         names = [c.name for c in tm.columns]
         key = names.index(tm.source.integer_pk) if tm.source.integer_pk in names else 0
         # The file's rows are counted by this very pass; the target's count is a close guess.
@@ -282,7 +282,7 @@ def _one_table(
     on_phase(f"Comparing {tm.name}")
     fingerprinted = supported(tm)
     counts_before = xact_counts(conn, tm)
-    theirs = target_buckets(conn, tm) if fingerprinted else None  # while the thread reads it
+    theirs = target_buckets(conn, tm, reader.algo) if fingerprinted else None  # while read
     side = reader.next_side()
     if side.digests is not None and theirs is not None:
         ch = diff_table(conn, tm, side.digests, theirs)

@@ -44,9 +44,9 @@ def verify_buckets(
     if only_ours(conn, tm, counts_before, ours):
         touched = {bucket_of(k) for k in chain(changes.inserts, changes.updates, changes.deletes)}
         now = {b: v for b, v in measured.items() if b not in touched}
-        now.update(target_buckets_in(conn, tm, touched))
+        now.update(target_buckets_in(conn, tm, touched, source.algo))
     else:  # a cascade, a trigger or an uncounted change: measure everything again
-        now = target_buckets(conn, tm)
+        now = target_buckets(conn, tm, source.algo)
     mine = source.buckets()
     source_rows = sum(n for n, _ in mine.values())
     return TableCheck(
