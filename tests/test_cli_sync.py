@@ -54,6 +54,9 @@ def test_dry_run_then_execute_then_nothing_to_do(tmp_path: Path, target_db: Targ
     assert set(data) >= REQUIRED_JSON_KEYS
     assert data["executed"] is True
     assert data["verified"] == data["verified"] | {"counts_match": True, "checksums_match": True}
+    checked = {t["table"]: t for t in data["verified"]["tables"]}
+    assert checked["prompts"]["method"].startswith("canonical fingerprint of every row")
+    assert checked["prompts"]["values_compared"] == checked["prompts"]["sqlite_rows"] * 9
     assert data["changes"]["insert"] > 0 and data["changes"]["delete"] > 0
     assert data["source"]["counts"] == data["target"]["counts"]
     files = next(t for t in data["tables"] if t["table"] == "files")
@@ -184,7 +187,7 @@ def _wait_for_writes(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
         while time.monotonic() < deadline and proc.poll() is None:
             row = admin.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                " = 'ailt-migrate' AND query LIKE 'COPY \"ailt_sync_rows\"%%'"
+                " = 'ailt-migrate' AND query LIKE 'COPY \"pg_temp\".\"ailt_sync_rows\"%%'"
             ).fetchone()
             if row and row[0]:
                 return

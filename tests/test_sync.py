@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.core import sync_digest, sync_pipeline
+from app.core import sync_digest, sync_reader
 from app.core.dsn import Target, parse_dsn
 from app.core.errors import Cancelled, ConnectFailed, Refused, VerificationFailed
 from app.core.migrate import Options, execute
@@ -223,8 +223,13 @@ def test_child_moved_to_another_parent_survives_the_cascade(
         lambda c: c.execute("UPDATE token_messages SET prompt_id = ? WHERE id = ?", [other, rid]),
         lambda c: c.execute("DELETE FROM prompts WHERE id = ?", [pid]),
     )
-    assert rid in plan_sync(path, _target(target_db)).changes["token_messages"].updates
-    assert execute_sync(path, _target(target_db)).committed
+    # The dry run rehearses it: the prompt's delete takes the moved message with it, so it is
+    # sent again (counted as a cascaded delete and an insert), exactly as execute does it.
+    planned = plan_sync(path, _target(target_db)).changes["token_messages"]
+    assert rid in planned.inserts and planned.cascaded == 1
+    result = execute_sync(path, _target(target_db))
+    assert result.committed
+    assert result.sync.changes["token_messages"].counts == planned.counts
     _assert_identical(path, target_db)
 
 
@@ -354,7 +359,7 @@ def test_either_hash_finds_the_changes_and_then_nothing(
 ) -> None:
     """The client's and the server's fingerprints agree with either hash (a server built with
     OpenSSL gets SHA-256, one without gets MD5): an up-to-date target shows no difference."""
-    monkeypatch.setattr(sync_pipeline, "fingerprint_hash", lambda conn: algo)
+    monkeypatch.setattr(sync_reader, "fingerprint_hash", lambda conn: algo)
     path = _migrated(tmp_path, target_db)
     assert plan_sync(path, _target(target_db)).up_to_date
     _change(path, _new_file, _reingest, _ingested_at)
@@ -514,4 +519,119 @@ def test_foreign_keys_without_cascade_apply_children_first(
     phases: list[str] = []
     assert execute_sync(path, _target(target_db), on_phase=phases.append).committed
     assert "Applying the changes" in phases
+    _assert_identical(path, target_db)
+
+
+# --- found by review: what the dry run promises, execute does ---------------------------------
+
+
+def test_a_postgres_only_child_of_a_reingested_prompt_stops_execute_as_it_stops_the_dry_run(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A redaction added in PostgreSQL after the switch belongs to a prompt that SQLite's ingest
+    then re-ingests: deleting the prompt would take the redaction with it by cascade."""
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        row = conn.execute(
+            "INSERT INTO redactions (prompt_id, scope, replacement_text) "
+            "SELECT min(id), 'prompt', '[REDACTED]' FROM prompts WHERE file_id = 3 RETURNING id"
+        ).fetchone()
+    assert row is not None
+    _change(path, _reingest)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.refusals and f"id {row[0]}" in plan.refusals[0]
+    before = _state(target_db)
+    with pytest.raises(Refused, match=f"id {row[0]}"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+def test_rows_of_a_postgres_only_table_are_not_lost_by_cascade(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute(
+            "CREATE TABLE prompt_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "prompt_id bigint REFERENCES prompts(id) ON DELETE CASCADE, note text)"
+        )
+        conn.execute(
+            "INSERT INTO prompt_notes (prompt_id, note) "
+            "SELECT id, 'mine' FROM prompts WHERE file_id = 3"
+        )
+    _change(path, _reingest)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.refusals and "prompt_notes" in plan.refusals[0]
+    before = _state(target_db)
+    with pytest.raises(Refused, match="prompt_notes"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+
+
+def test_a_user_table_named_like_syncs_scratch_table_is_left_alone(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute("CREATE TABLE ailt_sync_rows (id int PRIMARY KEY, important text)")
+        conn.execute("INSERT INTO ailt_sync_rows VALUES (1, 'my data')")
+    _change(path, _ingested_at)
+    assert execute_sync(path, _target(target_db)).committed
+    with target_db.connect() as conn:
+        assert conn.execute("SELECT important FROM ailt_sync_rows").fetchall() == [("my data",)]
+
+
+def test_ids_at_the_top_of_bigint(tmp_path: Path, target_db: TargetDb) -> None:
+    """The last range of ids ends at 2**63 - 1; its end must not overflow a bigint."""
+    path = sample_db(tmp_path)
+    lite = sqlite3.connect(path)
+    lite.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    lite.execute("INSERT INTO notes VALUES (1, 'low'), (9223372036854775806, 'high')")
+    lite.commit()
+    lite.close()
+    assert execute(path, _target(target_db)).committed
+    _change(path, lambda c: c.execute("INSERT INTO notes VALUES (9223372036854775807, 'max')"))
+    assert plan_sync(path, _target(target_db)).totals["insert"] == 1
+    assert execute_sync(path, _target(target_db)).committed
+    _assert_identical(path, target_db)
+
+
+def test_the_dry_run_rehearses_and_names_a_value_execute_would_refuse(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    path = _migrated(tmp_path, target_db, sessions=3)
+    _change(
+        path, lambda c: c.execute("UPDATE prompts SET message = ? WHERE id = 2", ["nul\x00inside"])
+    )
+    before = _state(target_db)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.refusals and "prompts id 2 column message" in plan.refusals[0]
+    assert _state(target_db) == before  # the rehearsal left nothing behind
+
+
+def test_a_moved_prompt_keeps_its_children_when_a_foreign_key_does_not_cascade(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """One non-cascading key anywhere; a prompt moves to another file and its old file goes:
+    the cascade takes the prompt's children, which SQLite kept, so they are sent again."""
+    path = sample_db(tmp_path)
+    lite = sqlite3.connect(path)
+    lite.execute("CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT)")
+    lite.execute(
+        "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners(id))"
+    )
+    lite.execute("INSERT INTO owners VALUES (1, 'a'), (2, 'b')")
+    lite.execute("INSERT INTO pets VALUES (1, 1)")
+    lite.commit()
+    lite.close()
+    assert execute(path, _target(target_db)).committed
+    _change(
+        path,
+        lambda c: c.execute("UPDATE prompts SET file_id = 2 WHERE file_id = 3"),
+        lambda c: c.execute("DELETE FROM files WHERE id = 3"),
+    )
+    plan = plan_sync(path, _target(target_db))
+    assert not plan.refusals
+    result = execute_sync(path, _target(target_db))
+    assert result.committed and result.sync.totals == plan.totals
     _assert_identical(path, target_db)

@@ -35,18 +35,22 @@ def _sequence(conn: psycopg.Connection, tm: TableMap) -> str | None:
     return str(row[0]) if row and row[0] else None
 
 
-def record(conn: psycopg.Connection, tm: TableMap) -> None:
-    """Note on the table's sequence that every id below its next value came from SQLite.
+def record(conn: psycopg.Connection, tm: TableMap, high_water: int | None = None) -> None:
+    """Note on the table's sequence that every id up to ``high_water`` came from SQLite.
 
-    Call right after the sequence was advanced past SQLite's ids, in the same transaction.
-    Skipped quietly when there is no sequence or the user may not comment on it (not its
-    owner): sync then falls back to the sequence's position.
+    ``high_water`` defaults to the sequence's position (call right after advancing it past
+    SQLite's ids, in the same transaction). Skipped quietly when there is no sequence or the
+    user may not comment on it (not its owner): sync then falls back to the sequence's
+    position.
     """
     seq = _sequence(conn, tm)
-    following = next_value(conn, tm)
-    if seq is None or following is None:
+    if seq is None:
         return
-    high_water = following - 1
+    if high_water is None:
+        following = next_value(conn, tm)
+        if following is None:
+            return
+        high_water = following - 1
     with contextlib.suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
         conn.execute(
             sql.SQL("COMMENT ON SEQUENCE {} IS {}").format(

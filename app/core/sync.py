@@ -48,11 +48,11 @@ from app.core.source import SqliteSource, UndecodableText, _quote, sqlite_error
 from app.core.sync_apply import delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
 from app.core.sync_digest import Buckets, SourceDigests, supported, target_buckets
-from app.core.sync_pipeline import SqliteReader, pipelinable, run_pipeline, whole_table
+from app.core.sync_reader import SqliteReader, whole_table
 from app.core.sync_verify import verify_buckets
 from app.core.target_schema import FLOAT4, TableMap, map_tables, reset_identity_sql
 from app.core.verify import TableCheck, check_table
-from app.core.xact_counts import RowCounts, xact_counts
+from app.core.xact_counts import RowCounts, only_ours, xact_counts
 
 ProgressFn = Callable[[str, int, int], None]
 PhaseFn = Callable[[str], None]
@@ -145,18 +145,21 @@ def plan_sync(
     on_phase: PhaseFn = _ignore_phase,
     is_cancelled: Callable[[], bool] = _never,
 ) -> SyncPlan:
-    """The dry run: per table the rows to insert, update and delete; writes nothing."""
+    """The dry run: per table the rows to insert, update and delete, and what would stop
+    ``--execute``.
+
+    After comparing, it rehearses the changes exactly as :func:`execute_sync` applies and
+    verifies them, inside a transaction it then rolls back (so it holds the same lock while it
+    runs, and leaves nothing behind): whatever would stop ``--execute`` (a value or a key
+    PostgreSQL refuses, a cascade into rows PostgreSQL alone holds, a failed verification) is
+    in ``refusals``. Raises ConnectFailed, Cancelled, or Refused for a file or target it
+    cannot compare at all.
+    """
     options = options or Options()
+    started = time.monotonic()
     with _session(source_path, target, options, on_phase) as (src, connected):
-        maps = _mapped(connected.conn, src)
-        refusals = _schema_refusals(maps, connected.conn)
-        found = _diff_all(
-            connected.conn, src, _usable(maps), options, on_progress, on_phase, is_cancelled
-        )
-        _counted(src, maps, found.checksums)
-        result = _sync_plan(src, connected, maps, found.changes, refusals)
-        connected.conn.rollback()
-        return result
+        run = _Run(src, connected, options, started, on_progress, on_phase, None, is_cancelled)
+        return _guarded(run, lambda: _sync(run, commit=False)).sync
 
 
 def execute_sync(
@@ -178,139 +181,148 @@ def execute_sync(
     options = options or Options()
     started = time.monotonic()
     with _session(source_path, target, options, on_phase) as (src, connected):
-        conn = connected.conn
-        try:
-            return _execute(
-                src, connected, options, started, on_progress, on_phase, on_plan, is_cancelled
-            )
-        except sqlite3.Error as exc:  # a file SQLite can open but not read through
-            _rollback(conn)
-            raise sqlite_error(src.path, exc) from None
-        except (psycopg.DataError, UndecodableText, ValueError) as exc:
-            _rollback(conn)
-            _refuse_value(src, conn, exc, connected.target)
-        except psycopg.errors.LockNotAvailable:
-            _rollback(conn)
-            raise Refused(
-                "Another program is writing to the target's tables (is AI Log Trail "
-                "ingesting into PostgreSQL?): wait for it to finish, then run sync "
-                "again."
-            ) from None
-        except psycopg.OperationalError as exc:
-            _rollback(conn)
-            raise ConnectFailed(
-                "The connection to PostgreSQL was lost during the sync "
-                f"({_first_line(exc, connected.target)}); nothing was committed: check the "
-                "server and run sync again.",
-                "lost",
-            ) from None
-        except psycopg.Error as exc:
-            _rollback(conn)
-            raise Refused(
-                f"PostgreSQL rejected the sync ({_first_line(exc, connected.target)});"
-                " nothing was committed."
-            ) from None
-        except BaseException:
-            _rollback(conn)
-            raise
+        run = _Run(src, connected, options, started, on_progress, on_phase, on_plan, is_cancelled)
+        return _guarded(run, lambda: _sync(run, commit=True))
 
 
-def _execute(
-    src: SqliteSource,
-    connected: Connected,
-    options: Options,
-    started: float,
-    on_progress: ProgressFn,
-    on_phase: PhaseFn,
-    on_plan: Callable[[SyncPlan], None] | None,
-    is_cancelled: Callable[[], bool],
-) -> SyncResult:
-    conn = connected.conn
-    maps = _mapped(conn, src)
+@dataclass
+class _Run:
+    """One sync's inputs and callbacks."""
+
+    src: SqliteSource
+    connected: Connected
+    options: Options
+    started: float
+    on_progress: ProgressFn
+    on_phase: PhaseFn
+    on_plan: Callable[[SyncPlan], None] | None
+    is_cancelled: Callable[[], bool]
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        """The target connection (one transaction for the whole sync)."""
+        return self.connected.conn
+
+
+def _guarded(run: _Run, work: Callable[[], SyncResult]) -> SyncResult:
+    """``work()``, with every failure rolled back and turned into a :class:`MigrateError`."""
+    conn, target = run.conn, run.connected.target
+    try:
+        return work()
+    except MigrateError:
+        _rollback(conn)
+        raise
+    except sqlite3.Error as exc:  # a file SQLite can open but not read through
+        _rollback(conn)
+        raise sqlite_error(run.src.path, exc) from None
+    except (psycopg.DataError, UndecodableText, ValueError, OverflowError) as exc:
+        _rollback(conn)
+        _refuse_value(run.src, conn, exc, target)
+    except psycopg.errors.LockNotAvailable:
+        _rollback(conn)
+        raise Refused(
+            "Another program is writing to the target's tables (is AI Log Trail "
+            "ingesting into PostgreSQL?): wait for it to finish, then run sync "
+            "again."
+        ) from None
+    except psycopg.OperationalError as exc:
+        _rollback(conn)
+        raise ConnectFailed(
+            "The connection to PostgreSQL was lost during the sync "
+            f"({_first_line(exc, target)}); nothing was committed: check the "
+            "server and run sync again.",
+            "lost",
+        ) from None
+    except psycopg.Error as exc:
+        _rollback(conn)
+        raise Refused(
+            f"PostgreSQL rejected the sync ({_first_line(exc, target)}); nothing was committed."
+        ) from None
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _sync(run: _Run, *, commit: bool) -> SyncResult:
+    """Compare every table, then apply and verify the changes; commit, or (the dry run) roll
+    back and report what stopped the rehearsal."""
+    conn = run.conn
+    maps = _mapped(conn, run.src)
     refusals = _schema_refusals(maps, conn)
-    if refusals:
+    if refusals and commit:
         raise Refused(refusals[0])
-    _lock(conn, maps)
-    if pipelinable(conn, maps):
-        return _execute_pipelined(
-            src, connected, maps, options, started, on_progress, on_phase, is_cancelled
-        )
-    found = _diff_all(conn, src, maps, options, on_progress, on_phase, is_cancelled)
-    _counted(src, maps, found.checksums)
-    plan = _sync_plan(src, connected, maps, found.changes, [])
-    result = SyncResult(plan, diff_s=time.monotonic() - started)
-    if plan.refusals:
+    usable = _usable(maps)
+    if usable:
+        _lock(conn, usable)
+    found = _diff_all(run, usable)
+    _counted(run.src, maps, found.checksums)
+    plan = _sync_plan(run.src, run.connected, maps, found.changes, refusals)
+    result = SyncResult(plan, diff_s=time.monotonic() - run.started)
+    if plan.refusals and commit:
         raise Refused(plan.refusals[0])
-    if on_plan is not None:
-        on_plan(plan)
-    if plan.up_to_date:  # the fingerprints compared every row: nothing to write
+    if plan.refusals or plan.up_to_date:  # every row was compared: nothing to write
         conn.rollback()
-        result.elapsed_s = time.monotonic() - started
+        result.elapsed_s = time.monotonic() - run.started
         return result
+    if run.on_plan is not None:
+        run.on_plan(plan)
+    if commit:
+        _apply_and_verify(run, usable, plan, found, result)
+        return _commit(conn, usable, result, run.started, run.on_phase, run.is_cancelled)
+    try:  # the dry run's rehearsal: what --execute would do, then undone
+        _guarded(run, lambda: _apply_and_verify(run, usable, plan, found, result))
+        if not (result.counts_match and result.checksums_match):
+            plan.refusals.append(_verification_sentence(result))
+    except (Refused, VerificationFailed) as exc:
+        plan.refusals.append(exc.message)
+    finally:
+        _rollback(conn)
+    result.elapsed_s = time.monotonic() - run.started
+    return result
+
+
+def _apply_and_verify(
+    run: _Run, maps: list[TableMap], plan: SyncPlan, found: _Found, result: SyncResult
+) -> SyncResult:
+    """Apply the changes, then verify every table; nothing is committed here."""
     applied = time.monotonic()
-    ours = _apply(conn, src, maps, plan, options, on_progress, on_phase, is_cancelled)
+    _apply(run, maps, plan, found)
     result.apply_s = time.monotonic() - applied
-    on_phase("Verifying")
     verified = time.monotonic()
+    result.checks = []
     for tm in maps:
+        run.on_phase(f"Verifying {tm.name}")
         ch = plan.changes[tm.name]
         digests = found.digests.get(tm.name)
         if digests is not None:
             check = verify_buckets(
-                conn,
+                run.conn,
                 tm,
                 digests,
                 found.measured[tm.name],
                 ch,
                 found.counts_before[tm.name],
-                ours.get(tm.name, RowCounts()),
+                found.ours[tm.name],
             )
         else:
             check = check_table(
-                conn, tm, found.checksums[tm.name], created=False, is_cancelled=is_cancelled
+                run.conn,
+                tm,
+                found.checksums[tm.name],
+                created=False,
+                is_cancelled=run.is_cancelled,
             )
         result.checks.append(check)
     result.verify_s = time.monotonic() - verified
-    return _commit(conn, maps, result, started, on_phase, is_cancelled)
+    return result
 
 
-def _execute_pipelined(
-    src: SqliteSource,
-    connected: Connected,
-    maps: list[TableMap],
-    options: Options,
-    started: float,
-    on_progress: ProgressFn,
-    on_phase: PhaseFn,
-    is_cancelled: Callable[[], bool],
-) -> SyncResult:
-    """Compare, apply and verify table by table (see :mod:`app.core.sync_pipeline`)."""
-    conn = connected.conn
-
-    def refuse(tm: TableMap, ch: TableChanges) -> None:
-        stops = _table_refusals(conn, tm, ch)
-        if stops:
-            raise Refused(stops[0])
-
-    out = run_pipeline(
-        conn,
-        src,
-        maps,
-        batch_size=options.batch_size,
-        on_progress=on_progress,
-        on_phase=on_phase,
-        is_cancelled=is_cancelled,
-        refuse=refuse,
+def _verification_sentence(result: SyncResult) -> str:
+    bad = ", ".join(c.table for c in result.checks if not c.ok)
+    return (
+        f"Verification failed for {bad}: after the sync the target differs from SQLite, "
+        "so nothing was committed. Please report this with sync's dry run output."
     )
-    _counted(src, maps, out.checksums)
-    plan = _sync_plan(src, connected, maps, out.changes, [])
-    result = SyncResult(plan, diff_s=out.diff_s, apply_s=out.apply_s, verify_s=out.verify_s)
-    if plan.up_to_date:  # every row compared and nothing written: leave no trace at all
-        conn.rollback()
-        result.elapsed_s = time.monotonic() - started
-        return result
-    result.checks = out.checks
-    return _commit(conn, maps, result, started, on_phase, is_cancelled)
 
 
 def _commit(
@@ -327,24 +339,37 @@ def _commit(
     doing it earlier would leave a failed or cancelled sync's trace in the target.
     """
     if not (result.counts_match and result.checksums_match):
-        bad = ", ".join(c.table for c in result.checks if not c.ok)
         conn.rollback()
-        raise VerificationFailed(
-            f"Verification failed for {bad}: after the sync the target differs from SQLite, "
-            "so nothing was committed. Please report this with sync's dry run output."
-        )
+        raise VerificationFailed(_verification_sentence(result))
     if is_cancelled():
         raise Cancelled(CANCELLED)
     on_phase("Committing")
+    resets = []
     for tm in maps:
         reset = reset_identity_sql(tm)
-        if reset is not None:
-            conn.execute(reset)
-        record_high_water(conn, tm)  # so the next sync can tell PostgreSQL's own rows apart
+        if reset is None:
+            continue
+        resets.append(reset)
+        # the id the sequence is about to stand at, so the next sync can tell PostgreSQL's
+        # own rows apart (a comment is transactional: it goes first)
+        record_high_water(conn, tm, _high_water_after_reset(conn, tm))
+    if resets:  # setval is not undone by a rollback: one round trip, right before COMMIT
+        conn.execute(sql.SQL("; ").join(resets))
     conn.commit()
     result.committed = True
     result.elapsed_s = time.monotonic() - started
     return result
+
+
+def _high_water_after_reset(conn: psycopg.Connection, tm: TableMap) -> int:
+    """The last id reset_identity_sql makes the sequence stand at: the highest id, or
+    SQLite's AUTOINCREMENT counter when that is higher."""
+    key = tm.column(tm.source.integer_pk or "").ident
+    row = conn.execute(
+        sql.SQL("SELECT GREATEST((SELECT max({}) FROM {}), %s, 0)").format(key, tm.ident),
+        [tm.source.autoincrement_seq or 0],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 @contextlib.contextmanager
@@ -429,37 +454,32 @@ class _Found:
     digests: dict[str, SourceDigests] = field(default_factory=dict)
     measured: dict[str, Buckets] = field(default_factory=dict)
     counts_before: dict[str, RowCounts | None] = field(default_factory=dict)
+    # what sync's own statements did to each table since it was measured
+    ours: dict[str, RowCounts] = field(default_factory=dict)
 
 
-def _diff_all(
-    conn: psycopg.Connection,
-    src: SqliteSource,
-    maps: list[TableMap],
-    options: Options,
-    on_progress: ProgressFn,
-    on_phase: PhaseFn,
-    is_cancelled: Callable[[], bool],
-) -> _Found:
+def _diff_all(run: _Run, maps: list[TableMap]) -> _Found:
     """Read SQLite in a thread while the server fingerprints the target, table by table."""
-    on_phase("Comparing")
+    conn = run.conn
     reader = SqliteReader(
         conn,
-        src,
+        run.src,
         maps,
-        batch_size=options.batch_size,
-        on_progress=on_progress,
-        is_cancelled=is_cancelled,
-        serve=False,
+        batch_size=run.options.batch_size,
+        on_progress=run.on_progress,
+        is_cancelled=run.is_cancelled,
     )
     reader.start()
     found = _Found({}, {})
     try:
         for tm in maps:
+            run.on_phase(f"Comparing {tm.name}")
             counts = xact_counts(conn, tm)
             # The server fingerprints this table while the thread is still reading it.
             theirs = target_buckets(conn, tm, reader.algo) if supported(tm) else None
             side = reader.next_side()
             found.checksums[tm.name] = side.checksum
+            found.ours[tm.name] = RowCounts()
             if side.digests is not None and theirs is not None:
                 found.changes[tm.name] = diff_table(conn, tm, side.digests, theirs)
                 found.digests[tm.name], found.measured[tm.name] = side.digests, theirs
@@ -571,51 +591,99 @@ def _target_only_sentence(tm: TableMap, ch: TableChanges) -> str:
 # --- applying ---------------------------------------------------------------------------------
 
 
-def _apply(
-    conn: psycopg.Connection,
-    src: SqliteSource,
-    maps: list[TableMap],
-    plan: SyncPlan,
-    options: Options,
-    on_progress: ProgressFn,
-    on_phase: PhaseFn,
-    is_cancelled: Callable[[], bool],
-) -> dict[str, RowCounts]:
-    """Deletes children first, then updates and inserts parents first; returns what each
-    table's own statements did (as PostgreSQL reported it)."""
-    on_phase("Applying the changes")
+def _apply(run: _Run, maps: list[TableMap], plan: SyncPlan, found: _Found) -> None:
+    """Deletes children first, then inserts and updates parents first.
+
+    A delete may cascade into rows SQLite kept (a child moved to another parent before its old
+    parent went): such a table is measured and compared again after the deletes, so that those
+    rows are sent again. A cascade into a table the file does not hold is refused.
+    """
+    conn = run.conn
+    run.on_phase("Applying the changes")
     losing = [
         tm.pg_name
         for tm in maps
         if plan.changes[tm.name].replace or len(plan.changes[tm.name].deletes) > CASCADE_INDEX_FROM
     ]
     helpers = index_cascades(conn, losing)
-    ours = {tm.name: RowCounts() for tm in maps}
     for tm in reversed(maps):
-        if is_cancelled():
+        if run.is_cancelled():
             raise Cancelled(CANCELLED)
-        ours[tm.name] += RowCounts(deleted=delete_rows(conn, tm, plan.changes[tm.name]))
+        deleted = delete_rows(conn, tm, plan.changes[tm.name])
+        found.ours[tm.name] += RowCounts(deleted=deleted)
     drop_indexes(conn, helpers)
+    _refuse_outside_cascades(conn, maps)
+    for tm in maps:
+        _compare_again_if_cascaded(run, tm, plan, found)
     for tm in maps:
         ch = plan.changes[tm.name]
         total = ch.counts["insert"] + ch.counts["update"]
         if not total:
             continue
-        on_phase(f"Writing {tm.name}")
+        run.on_phase(f"Writing {tm.name}")
 
         def rows(n: int, name: str = tm.name, t: int = total) -> None:
-            on_progress(name, n, t)
+            run.on_progress(name, n, t)
 
-        ours[tm.name] += upsert_rows(
+        found.ours[tm.name] += upsert_rows(
             conn,
-            src,
+            run.src,
             tm,
             ch,
-            batch_size=options.batch_size,
+            batch_size=run.options.batch_size,
             on_rows=rows,
-            is_cancelled=is_cancelled,
+            is_cancelled=run.is_cancelled,
         )
-    return ours
+
+
+def _compare_again_if_cascaded(run: _Run, tm: TableMap, plan: SyncPlan, found: _Found) -> None:
+    """When something besides sync's own deletes changed ``tm`` (a cascade, a trigger), measure
+    it again and redo its comparison, so that every row SQLite holds is sent."""
+    digests = found.digests.get(tm.name)
+    if digests is None or only_ours(
+        run.conn, tm, found.counts_before[tm.name], found.ours[tm.name]
+    ):
+        return
+    conn = run.conn
+    before = plan.changes[tm.name]
+    rows_before = sum(n for n, _ in found.measured[tm.name].values())
+    found.counts_before[tm.name] = xact_counts(conn, tm)
+    found.ours[tm.name] = RowCounts()
+    found.measured[tm.name] = target_buckets(conn, tm, digests.algo)
+    again = diff_table(conn, tm, digests, found.measured[tm.name])
+    if again.target_only:
+        raise Refused(_target_only_sentence(tm, again))
+    found.ours[tm.name] += RowCounts(deleted=delete_rows(conn, tm, again))
+    rows_after = sum(n for n, _ in found.measured[tm.name].values())
+    # Reported as sync does it: the explicit deletes, the rows the cascade took, and every row
+    # sent again (SQLite kept them) among the inserts.
+    again.cascaded = rows_before - len(before.deletes) - rows_after
+    again.deletes = before.deletes + again.deletes
+    plan.changes[tm.name] = again
+
+
+def _refuse_outside_cascades(conn: psycopg.Connection, maps: list[TableMap]) -> None:
+    """Refuse when the deletes reached rows of tables the file does not hold (a table only
+    PostgreSQL has, whose foreign key cascades or sets null): sync would lose them silently.
+
+    Seen in the transaction's own row counters; with ``track_counts`` off they stay at zero
+    and cannot tell.
+    """
+    mine = [tm.ident.as_string(conn) for tm in maps]
+    rows = conn.execute(
+        "SELECT s.relid::regclass::text, s.n_tup_del + s.n_tup_upd "
+        "FROM pg_stat_xact_user_tables AS s "
+        "WHERE s.n_tup_del + s.n_tup_upd > 0 AND s.schemaname NOT LIKE 'pg\\_temp%%' "
+        "AND s.relid <> ALL (SELECT to_regclass(n) FROM unnest(%s::text[]) AS n)",
+        [mine],
+    ).fetchall()
+    if rows:
+        named = ", ".join(f"{n:,} row(s) of {t}" for t, n in rows)
+        raise Refused(
+            f"Deleting the rows SQLite no longer holds would also delete or change {named}, "
+            "which only PostgreSQL holds (their foreign keys cascade): nothing was written. "
+            "Move or delete those rows in PostgreSQL first if they may go, then sync again."
+        )
 
 
 # --- errors -----------------------------------------------------------------------------------

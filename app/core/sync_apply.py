@@ -26,7 +26,9 @@ from app.core.target_schema import TableMap
 from app.core.xact_counts import RowCounts
 
 IDS_PER_READ = 500  # ids per SQLite IN (...) list, well under its variable limit
-SCRATCH = sql.Identifier("ailt_sync_rows")
+# Always named with its schema: unqualified, a user's own table of that name would be found
+# (and dropped) before the temporary one exists.
+SCRATCH = sql.Identifier("pg_temp", "ailt_sync_rows")
 
 
 def delete_rows(conn: psycopg.Connection, tm: TableMap, changes: TableChanges) -> int:

@@ -219,7 +219,7 @@ def target_buckets_in(
     query = sql.SQL(
         "SELECT b, count(*), bit_xor(fp) FROM unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi) "
         "CROSS JOIN LATERAL (SELECT t.{key} >> {shift} AS b, {fp} AS fp FROM {tbl} AS t "
-        "WHERE t.{key} >= r.lo AND t.{key} < r.hi OFFSET 0) AS s GROUP BY 1"
+        "WHERE t.{key} >= r.lo AND t.{key} <= r.hi OFFSET 0) AS s GROUP BY 1"
     ).format(
         key=key_ident(tm),
         shift=sql.Literal(BUCKET_SHIFT),
@@ -272,18 +272,19 @@ def target_rows_in(
     query = sql.SQL(
         "SELECT s.* FROM unnest(%s::bigint[], %s::bigint[]) AS r(lo, hi) "
         "CROSS JOIN LATERAL (SELECT t.{key}, {fp} FROM {tbl} AS t "
-        "WHERE t.{key} >= r.lo AND t.{key} < r.hi OFFSET 0) AS s"
+        "WHERE t.{key} >= r.lo AND t.{key} <= r.hi OFFSET 0) AS s"
     ).format(key=key_ident(tm), fp=row_fingerprint_sql(tm, algo), tbl=tm.ident)
     return {int(k): int(fp) for k, fp in conn.execute(query, [lows, highs])}
 
 
 def _ranges(buckets: list[int]) -> tuple[list[int], list[int]]:
-    """Consecutive buckets merged into half-open id ranges."""
+    """Consecutive buckets merged into closed id ranges (``lo <= id <= hi``: the last bucket
+    ends at 2**63 - 1, whose half-open end would not fit in a bigint)."""
     lows: list[int] = []
     highs: list[int] = []
     for b in buckets:
-        lo, hi = b << BUCKET_SHIFT, (b + 1) << BUCKET_SHIFT
-        if highs and highs[-1] == lo:
+        lo, hi = b << BUCKET_SHIFT, ((b + 1) << BUCKET_SHIFT) - 1
+        if highs and highs[-1] == lo - 1:
             highs[-1] = hi
         else:
             lows.append(lo)

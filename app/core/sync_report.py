@@ -37,6 +37,8 @@ def sync_result_to_dict(result: SyncResult) -> dict[str, Any]:
                 "postgres_rows": c.target_rows,
                 "sqlite_checksum": c.source_checksum,
                 "postgres_checksum": c.target_checksum,
+                "method": c.method,
+                "values_compared": c.values_compared,
             }
             for c in result.checks
         ],
