@@ -47,6 +47,8 @@ class TerminalProgress:
         self, total_rows: int, stream: TextIO | None = None, interval_s: float = 0.2
     ) -> None:
         self.stream = stream or sys.stderr
+        # 0: no overall total (sync reads and writes in passes of their own): per table only
+        self.overall = total_rows > 0
         self.total = max(total_rows, 1)
         self.interval = interval_s
         self.started = time.monotonic()
@@ -60,6 +62,7 @@ class TerminalProgress:
     def plan_ready(self, plan: Plan) -> None:
         """The engine checked the plan: now the overall total is known."""
         self.total = max(plan.total_source_rows, 1)
+        self.overall = True
 
     def phase(self, text: str) -> None:
         """Show a phase (connecting, scanning, verifying ...)."""
@@ -81,6 +84,9 @@ class TerminalProgress:
         eta = _fmt_duration((self.total - overall) / rate) if rate else "—"
         pct = 100 * overall / self.total
         shown_rate = f"{rate:,.0f} rows/s" if rate is not None else "— rows/s"
+        if not self.overall:
+            self._draw(f"{table}: {done:,}/{total:,}", force=new_table)
+            return
         self._draw(
             f"{table}: {done:,}/{total:,}  |  all: {overall:,}/{self.total:,} "
             f"({pct:.0f}%)  {shown_rate}  ETA {eta}",
