@@ -635,3 +635,30 @@ def test_a_moved_prompt_keeps_its_children_when_a_foreign_key_does_not_cascade(
     result = execute_sync(path, _target(target_db))
     assert result.committed and result.sync.totals == plan.totals
     _assert_identical(path, target_db)
+
+
+@pytest.mark.parametrize(
+    "ddl",
+    [
+        "CREATE TABLE typed (id INTEGER PRIMARY KEY, flag BOOLEAN); "
+        "INSERT INTO typed VALUES (1, 1)",
+        "CREATE TABLE typed (id INTEGER PRIMARY KEY, d DATE, t TIMESTAMP); "
+        "INSERT INTO typed VALUES (1, '2024-01-01', '2024-01-01 00:00:00')",
+        "CREATE TABLE typed (id INTEGER PRIMARY KEY, j JSON, u UUID); "
+        "INSERT INTO typed VALUES (1, '{}', 'c')",
+    ],
+)
+def test_sync_accepts_the_types_run_translated(
+    tmp_path: Path, target_db: TargetDb, ddl: str
+) -> None:
+    """run creates BOOLEAN, DATE, JSON ... columns as what their values need (bigint, text);
+    sync must take the target run made as it is."""
+    path = sample_db(tmp_path)
+    lite = sqlite3.connect(path)
+    lite.executescript(ddl)
+    lite.close()
+    assert execute(path, _target(target_db)).committed
+    assert plan_sync(path, _target(target_db)).up_to_date
+    _change(path, lambda c: c.execute("INSERT INTO typed (id) VALUES (2)"))
+    assert execute_sync(path, _target(target_db)).committed
+    _assert_identical(path, target_db)

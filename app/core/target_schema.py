@@ -146,7 +146,7 @@ def map_tables(conn: psycopg.Connection, src: SqliteSource) -> list[TableMap]:
         if target_cols is None:
             maps.append(TableMap(table, _planned_columns(table, src), exists=False))
         else:
-            maps.append(_fit_existing(conn, table, target_cols))
+            maps.append(_fit_existing(conn, table, target_cols, src))
     return maps
 
 
@@ -349,9 +349,10 @@ def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
 
 
 def _fit_existing(
-    conn: psycopg.Connection, table: SourceTable, target_cols: list[TargetColumn]
+    conn: psycopg.Connection, table: SourceTable, target_cols: list[TargetColumn], src: SqliteSource
 ) -> TableMap:
-    """Accept an existing table as it is when its columns can hold the source's values."""
+    """Accept an existing table as it is when its columns can hold the source's values (or
+    are what :func:`_translated` would create for them, as ``run`` did)."""
     by_name = {c.name: c for c in target_cols}
     tm = TableMap(table, [], exists=True, target_rows=count_rows(conn, table.name))
     for col in table.columns:
@@ -386,6 +387,12 @@ def _fit_existing(
                 "computes it, so SQLite's values cannot be copied into it"
             )
         if not _compatible(expected, kind, tc.type):
+            planned = _translated(table, col.name, col.decl_type, src)
+            if planned.pg_type.lower() == tc.type.lower():  # run translated it so: carry on
+                cm.kind, cm.binary_type = planned.kind, planned.binary_type
+                cm.coerce = planned.coerce
+                tm.columns.append(cm)
+                continue
             tm.problems.append(
                 f"{table.name}.{col.name} is {tc.type} in the target but holds "
                 f"{col.decl_type or 'untyped'} values in SQLite"
