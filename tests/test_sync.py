@@ -646,13 +646,20 @@ def test_a_moved_prompt_keeps_its_children_when_a_foreign_key_does_not_cascade(
         "INSERT INTO typed VALUES (1, '2024-01-01', '2024-01-01 00:00:00')",
         "CREATE TABLE typed (id INTEGER PRIMARY KEY, j JSON, u UUID); "
         "INSERT INTO typed VALUES (1, '{}', 'c')",
+        "CREATE TABLE typed (id INTEGER PRIMARY KEY, a INTEGER, "
+        "b INTEGER GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO typed (id, a) VALUES (1, 1)",
+        "CREATE TABLE typed (id INTEGER PRIMARY KEY, a TEXT, "
+        "b TEXT GENERATED ALWAYS AS (upper(a)) VIRTUAL); INSERT INTO typed (id, a) VALUES (1, 'x')",
+        f"CREATE TABLE typed (id INTEGER PRIMARY KEY, {'c' * 70} TEXT); "
+        "INSERT INTO typed VALUES (1, 'a')",
     ],
 )
 def test_sync_accepts_the_types_run_translated(
     tmp_path: Path, target_db: TargetDb, ddl: str
 ) -> None:
-    """run creates BOOLEAN, DATE, JSON ... columns as what their values need (bigint, text);
-    sync must take the target run made as it is."""
+    """run creates BOOLEAN, DATE, JSON ... columns as what their values need (bigint, text),
+    generated columns as PostgreSQL's own, and too long names shortened; sync must take the
+    target run made as it is."""
     path = sample_db(tmp_path)
     lite = sqlite3.connect(path)
     lite.executescript(ddl)
@@ -662,3 +669,21 @@ def test_sync_accepts_the_types_run_translated(
     _change(path, lambda c: c.execute("INSERT INTO typed (id) VALUES (2)"))
     assert execute_sync(path, _target(target_db)).committed
     _assert_identical(path, target_db)
+
+
+def test_sync_finds_a_table_run_renamed_for_its_long_name(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    name = "x" * 70
+    path = sample_db(tmp_path)
+    lite = sqlite3.connect(path)
+    lite.executescript(
+        f'CREATE TABLE "{name}" (id INTEGER PRIMARY KEY, v TEXT); '
+        f"INSERT INTO \"{name}\" VALUES (1, 'a')"
+    )
+    lite.close()
+    assert execute(path, _target(target_db)).committed
+    assert plan_sync(path, _target(target_db)).up_to_date
+    _change(path, lambda c: c.execute(f"INSERT INTO \"{name}\" VALUES (2, 'b')"))
+    result = execute_sync(path, _target(target_db))
+    assert result.committed and result.sync.totals["insert"] == 1

@@ -10,7 +10,6 @@ is always rolled back, so the dry run meets every error execute would meet, name
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -23,10 +22,18 @@ from app.core.ailt_schema import KNOWN_BY_NAME
 from app.core.inventory import Kind, SchemaObject, Verdict
 from app.core.source import SchemaEntry, SourceIndex, SqliteSource
 from app.core.sqlite_ddl import view_columns, view_select
-from app.core.target_schema import FLOAT, INT, NUMERIC, TIMESTAMPTZ, ColumnMap, TableMap
+from app.core.target_schema import (
+    FLOAT,
+    INT,
+    NAMEDATALEN,
+    NUMERIC,
+    TIMESTAMPTZ,
+    ColumnMap,
+    TableMap,
+    pg_identifier,
+)
 from app.core.translate import tables_of, translate, translate_query
 
-NAMEDATALEN = 63  # PostgreSQL truncates longer identifiers (bytes; NAMEDATALEN - 1)
 NATURAL_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT", "BLOB": "BYTEA"}
 # SQLite's NOCASE folds ASCII letters only; translate() does exactly that in PostgreSQL.
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
@@ -111,22 +118,6 @@ class SchemaPlan:
 
 BEFORE_COPY = (Phase.TABLE, Phase.DEFAULT)
 AFTER_COPY = (Phase.KEY, Phase.CHECK, Phase.FOREIGN_KEY, Phase.INDEX, Phase.VIEW)
-
-
-def pg_identifier(name: str, taken: set[str]) -> str:
-    """``name`` if PostgreSQL can hold it as it is, else a deterministic shorter name.
-
-    PostgreSQL silently truncates identifiers beyond 63 bytes, so two long names could become
-    one: keep the first bytes and add 8 hex digits of the name's SHA-1.
-    """
-    if len(name.encode("utf-8")) <= NAMEDATALEN and name not in taken:
-        return name
-    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-    head = name.encode("utf-8")[: NAMEDATALEN - 9].decode("utf-8", "ignore")
-    candidate, n = f"{head}_{digest}", 2
-    while candidate in taken:
-        candidate, n = f"{head[:-2]}{n}_{digest}", n + 1
-    return candidate
 
 
 def build_schema(

@@ -8,6 +8,7 @@ of created tables are added after the data, which is how bulk loaders keep COPY 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import psycopg
@@ -137,16 +138,40 @@ class TableMap:
         return next(c for c in self.columns if c.name == name)
 
 
+NAMEDATALEN = 63  # PostgreSQL truncates longer identifiers (bytes; NAMEDATALEN - 1)
+
+
+def pg_identifier(name: str, taken: set[str]) -> str:
+    """``name`` if PostgreSQL can hold it as it is, else a deterministic shorter name.
+
+    PostgreSQL silently truncates identifiers beyond 63 bytes, so two long names could become
+    one: keep the first bytes and add 8 hex digits of the name's SHA-1.
+    """
+    if len(name.encode("utf-8")) <= NAMEDATALEN and name not in taken:
+        return name
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    head = name.encode("utf-8")[: NAMEDATALEN - 9].decode("utf-8", "ignore")
+    candidate, n = f"{head}_{digest}", 2
+    while candidate in taken:
+        candidate, n = f"{head[:-2]}{n}_{digest}", n + 1
+    return candidate
+
+
 def map_tables(conn: psycopg.Connection, src: SqliteSource) -> list[TableMap]:
-    """Match every source table with the target: existing columns checked, missing ones planned."""
-    existing = existing_tables(conn, [t.name for t in src.tables])
+    """Match every source table with the target: existing columns checked, missing ones planned.
+
+    A table or column whose SQLite name is too long for PostgreSQL is found under the name
+    :func:`pg_identifier` gives it (the one ``run`` created it with).
+    """
+    pg_names = {t.name: pg_identifier(t.name, set()) for t in src.tables}
+    existing = existing_tables(conn, list(pg_names.values()))
     maps = []
     for table in src.tables:
-        target_cols = existing.get(table.name)
+        target_cols = existing.get(pg_names[table.name])
         if target_cols is None:
             maps.append(TableMap(table, _planned_columns(table, src), exists=False))
         else:
-            maps.append(_fit_existing(conn, table, target_cols, src))
+            maps.append(_fit_existing(conn, table, target_cols, src, pg_names[table.name]))
     return maps
 
 
@@ -349,20 +374,26 @@ def reset_identity_sql(tm: TableMap) -> sql.Composed | None:
 
 
 def _fit_existing(
-    conn: psycopg.Connection, table: SourceTable, target_cols: list[TargetColumn], src: SqliteSource
+    conn: psycopg.Connection,
+    table: SourceTable,
+    target_cols: list[TargetColumn],
+    src: SqliteSource,
+    pg_name: str,
 ) -> TableMap:
     """Accept an existing table as it is when its columns can hold the source's values (or
     are what :func:`_translated` would create for them, as ``run`` did)."""
     by_name = {c.name: c for c in target_cols}
-    tm = TableMap(table, [], exists=True, target_rows=count_rows(conn, table.name))
+    tm = TableMap(table, [], exists=True, target_rows=count_rows(conn, pg_name), pg_name=pg_name)
+    found: set[str] = set()
     for col in table.columns:
-        tc = by_name.get(col.name)
+        tc = by_name.get(col.name) or by_name.get(pg_identifier(col.name, set()))
         if tc is None:
             tm.problems.append(f"the target table {table.name} has no column {col.name}")
             continue
         kind = _kind_of(tc.type)
         expected = _expected_kind(table.name, col.name, col.decl_type)
         base_type = tc.type.split("(")[0]
+        found.add(tc.name)
         cm = ColumnMap(
             col.name,
             col.decl_type,
@@ -370,6 +401,7 @@ def _fit_existing(
             kind,
             binary_type=BINARY_TYPES.get(base_type),
             coerce=sqlite_affinity(col.decl_type) not in ("TEXT", "INTEGER"),
+            pg_name=tc.name,
         )
         if tc.type in ("integer", "smallint"):
             cm.int_range = INT4_RANGE if tc.type == "integer" else INT2_RANGE
@@ -381,7 +413,9 @@ def _fit_existing(
             cm.kind, cm.binary_type, cm.coerce = expected, None, True
             cm.numeric_typmod = _numeric_typmod(tc.type)
             kind = expected
-        if tc.generated:
+        if tc.generated and col.is_generated:  # both compute it (run translated it so)
+            cm.generated, cm.sqlite_generated = col.generated or col.name, True
+        elif tc.generated:
             tm.problems.append(
                 f"{table.name}.{col.name} is a generated column in the target: PostgreSQL "
                 "computes it, so SQLite's values cannot be copied into it"
@@ -403,14 +437,14 @@ def _fit_existing(
                 "about 7 digits (SQLite's REAL is 8 bytes; DOUBLE PRECISION keeps them)"
             )
         tm.columns.append(cm)
-    triggers = table_triggers(conn, table.name)
+    triggers = table_triggers(conn, pg_name)
     if triggers:
         tm.warnings.append(
             f"the target table {table.name} has trigger(s) {', '.join(triggers)} that run for "
             "every copied row; if they change a value, verification refuses the migration"
         )
     for tc in target_cols:
-        if tc.name not in table.column_names and tc.not_null and not tc.has_default:
+        if tc.name not in found and tc.not_null and not tc.has_default:
             tm.problems.append(
                 f"the target column {table.name}.{tc.name} is NOT NULL without "
                 "a default, and SQLite has no such column"
