@@ -687,3 +687,27 @@ def test_sync_finds_a_table_run_renamed_for_its_long_name(
     _change(path, lambda c: c.execute(f"INSERT INTO \"{name}\" VALUES (2, 'b')"))
     result = execute_sync(path, _target(target_db))
     assert result.committed and result.sync.totals["insert"] == 1
+
+
+def test_a_role_that_cannot_keep_the_sequence_note_current_is_refused_before_writing(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A role with the tables' rights but not the sequences' ownership: its sync would leave
+    the note on which ids came from SQLite behind, and the next sync would take its rows for
+    PostgreSQL's own. The dry run says so and names the owner."""
+    path = _migrated(tmp_path, target_db)
+    target_db.server.create_role("ailt_app", "app-pw")
+    with target_db.connect() as conn:
+        conn.execute(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ailt_app"
+        )
+        conn.execute("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ailt_app")
+    app = parse_dsn(target_db.server.conninfo(target_db.name, "ailt_app")).with_password("app-pw")
+    _change(path, _new_file)
+    plan = plan_sync(path, app)
+    assert plan.refusals and "run sync as ailt_canary" in plan.refusals[0]
+    before = _state(target_db)
+    with pytest.raises(Refused, match="ailt_canary"):
+        execute_sync(path, app)
+    assert _state(target_db) == before
+    assert execute_sync(path, _target(target_db)).committed  # the owner can

@@ -59,6 +59,39 @@ def record(conn: psycopg.Connection, tm: TableMap, high_water: int | None = None
         )
 
 
+def cannot_advance(conn: psycopg.Connection, tm: TableMap) -> str | None:
+    """Why this user cannot advance the table's sequence and keep its note current, or None.
+
+    Advancing needs UPDATE on the sequence (setval); the note is a comment, which only the
+    sequence's owner may change. Without the note's update a later sync would take rows this
+    sync inserted for rows PostgreSQL wrote, so a note that exists must stay current.
+    """
+    seq = _sequence(conn, tm)
+    if seq is None:
+        return None
+    row = conn.execute(
+        "SELECT has_sequence_privilege(c.oid, 'UPDATE'), "
+        "pg_has_role(current_user, c.relowner, 'USAGE'), c.relowner::regrole::text, "
+        "obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.oid = %s::regclass",
+        [seq],
+    ).fetchone()
+    if row is None:
+        return None
+    may_update, owns, owner, note = row
+    if not may_update:
+        return (
+            f"Sync must advance {tm.name}'s identity sequence {seq}, which this role may not "
+            f"(it needs UPDATE on the sequence): run sync as {owner}, or have {owner} grant "
+            f"UPDATE on {seq}."
+        )
+    if not owns and _NOTE_RE.fullmatch(note or ""):
+        return (
+            f"Sync must update the note on {seq} saying which of {tm.name}'s ids came from "
+            f"SQLite, and only its owner may: run sync as {owner}."
+        )
+    return None
+
+
 def recorded(conn: psycopg.Connection, tm: TableMap) -> int | None:
     """Up to which id the target's rows came from SQLite, when that can be known."""
     seq = _sequence(conn, tm)

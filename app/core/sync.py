@@ -40,6 +40,7 @@ from app.core.errors import (
     Refused,
     VerificationFailed,
 )
+from app.core.high_water import cannot_advance
 from app.core.high_water import record as record_high_water
 from app.core.migrate import Options
 from app.core.plan import Plan, TablePlan
@@ -346,6 +347,8 @@ def _commit(
     on_phase("Committing")
     resets = []
     for tm in maps:
+        if not result.sync.changes[tm.name].changed:
+            continue  # its sequence stays where it is (and may belong to another role)
         reset = reset_identity_sql(tm)
         if reset is None:
             continue
@@ -566,6 +569,10 @@ def _table_refusals(conn: psycopg.Connection, tm: TableMap, ch: TableChanges) ->
     out = []
     if ch.target_only:
         out.append(_target_only_sentence(tm, ch))
+    if ch.changed:
+        stale = cannot_advance(conn, tm)
+        if stale is not None:
+            out.append(stale)
     if ch.replace:
         users = _referenced_by(conn, tm)
         if users:
