@@ -711,3 +711,23 @@ def test_a_role_that_cannot_keep_the_sequence_note_current_is_refused_before_wri
         execute_sync(path, app)
     assert _state(target_db) == before
     assert execute_sync(path, _target(target_db)).committed  # the owner can
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31 23:59:59-01:00", "0001-01-01 00:00:00+01:00"])
+def test_a_timestamp_beyond_pythons_years_is_named_not_a_traceback(
+    tmp_path: Path, target_db: TargetDb, moment: str
+) -> None:
+    from app.core.plan import dry_run
+
+    path = _migrated(tmp_path, target_db)
+    _change(path, lambda c: c.execute("UPDATE files SET ingested_at = ? WHERE id = 2", [moment]))
+    with pytest.raises(Refused, match="files id 2 column ingested_at"):  # one sentence, exit 3
+        plan_sync(path, _target(target_db))
+    (tmp_path / "fresh").mkdir()
+    fresh = sample_db(tmp_path / "fresh")
+    lite = sqlite3.connect(fresh)
+    lite.execute("UPDATE files SET ingested_at = ? WHERE id = 2", [moment])
+    lite.commit()
+    lite.close()
+    problems = dry_run(fresh, _target(target_db)).problems
+    assert any(p.table == "files" and p.column == "ingested_at" for p in problems)

@@ -34,7 +34,10 @@ def parse_sqlite_timestamp(text: str) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31 23:59:59-01:00: past year 9999 in UTC, beyond
+        return None  # what Python's datetime holds (PostgreSQL would, but cannot be checked)
 
 
 def pg_timestamptz_text(moment: datetime) -> str:
