@@ -731,3 +731,22 @@ def test_a_timestamp_beyond_pythons_years_is_named_not_a_traceback(
     lite.close()
     problems = dry_run(fresh, _target(target_db)).problems
     assert any(p.table == "files" and p.column == "ingested_at" for p in problems)
+
+
+def test_a_float_overflowing_a_4_byte_real_is_named_not_the_accepted_rounding(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    path = sample_db(tmp_path, sessions=5, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+    lossy = Options(repairs=frozenset({ACCEPT_LOSSY}))
+    assert execute(path, _target(target_db), lossy).committed
+    lite = sqlite3.connect(path)
+    top = lite.execute("SELECT max(id) FROM token_messages").fetchone()[0]
+    lite.execute("UPDATE token_messages SET primary_used_percent = 1e39 WHERE id = ?", [top])
+    lite.commit()
+    lite.close()
+    before = _state(target_db)
+    with pytest.raises(Refused, match=f"token_messages id {top} column primary_used_percent"):
+        execute_sync(path, _target(target_db))  # not Infinity, and not the accepted roundings
+    assert _state(target_db) == before

@@ -234,7 +234,13 @@ def _lossy_checks(src: SqliteSource, tm: TableMap) -> list[Problem]:
         elif col.kind == FLOAT4:
             query = f"SELECT {_key(tm)}, {c} FROM {table} WHERE typeof({c}) IN ('real', 'integer')"
             for key, value in src.conn.execute(query):
-                rounded = float4_rounded(float(value))
+                try:
+                    rounded = float4_rounded(float(value))
+                except OverflowError as exc:  # widening fixes it; accepting a loss does not
+                    found.append(Problem(tm.name, key, col.name, ProblemCode.RANGE, str(exc)))
+                    if len(found) >= MAX_LISTED:
+                        return found
+                    continue
                 if rounded != value:
                     found.append(
                         Problem(

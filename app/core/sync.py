@@ -44,7 +44,7 @@ from app.core.high_water import cannot_advance
 from app.core.high_water import record as record_high_water
 from app.core.migrate import Options
 from app.core.plan import Plan, TablePlan
-from app.core.scan import scan
+from app.core.scan import ProblemCode, scan
 from app.core.source import SqliteSource, UndecodableText, _quote, sqlite_error
 from app.core.sync_apply import delete_rows, drop_indexes, index_cascades, upsert_rows
 from app.core.sync_diff import TableChanges, diff_table
@@ -712,8 +712,14 @@ def _refuse_value(
     src: SqliteSource, conn: psycopg.Connection, exc: Exception, target: Target
 ) -> NoReturn:
     """A changed row holds a value PostgreSQL refuses: name the first such value."""
-    maps = map_tables(conn, src)
-    problems = scan(src, maps, thorough=True)
+    maps = _mapped(conn, src)
+    # the rounding into 4-byte reals the migration accepted is not a problem (an overflow is)
+    accepted = {(tm.name, c.name) for tm in maps for c in tm.columns if c.accept_lossy}
+    problems = [
+        p
+        for p in scan(src, maps, thorough=True)
+        if not (p.code == ProblemCode.LOSSY and (p.table, p.column) in accepted)
+    ]
     if problems:
         first = problems[0]
         fix = " (run's --repair does not apply to sync)" if first.repair else ""

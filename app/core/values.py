@@ -6,14 +6,22 @@ DateStyle ISO), and floats are compared as their 8 IEEE bytes, so both sides ren
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from datetime import UTC, datetime
 
 
 def float4_rounded(value: float) -> float:
-    """The double a 4-byte ``real`` column will hold for ``value``."""
-    return float(struct.unpack("f", struct.pack("f", value))[0])
+    """The double a 4-byte ``real`` column will hold for ``value``.
+
+    Raises OverflowError for a finite value beyond a real's range (about 3.4e38), which
+    struct would quietly turn into infinity: rounding is a loss one may accept, that is not.
+    """
+    rounded = float(struct.unpack("f", struct.pack("f", value))[0])
+    if math.isinf(rounded) and not math.isinf(value):
+        raise OverflowError(f"{value!r} is beyond what a 4-byte real holds")
+    return rounded
 
 
 _FRACTION = re.compile(r"[T ]\d{2}:\d{2}:\d{2}\.(\d+)")
