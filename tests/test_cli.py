@@ -412,3 +412,13 @@ def test_execute_always_saves_its_report(tmp_path: Path, target_db: TargetDb) ->
     assert len(saved) == 1
     assert f"Report saved: reports/{saved[0].name}" in proc.stderr
     assert json.loads(saved[0].read_text())["executed"] is True
+
+
+def test_reports_of_the_same_second_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    from app.core.report import save_report
+
+    first = save_report({"n": 1}, tmp_path)
+    second = save_report({"n": 2}, tmp_path)
+    assert first != second
+    assert json.loads(first.read_text()) == {"n": 1}
+    assert json.loads(second.read_text()) == {"n": 2}

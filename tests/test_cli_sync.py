@@ -50,6 +50,10 @@ def test_dry_run_then_execute_then_nothing_to_do(tmp_path: Path, target_db: Targ
     assert _state(target_db) == before
     done = cli(tmp_path, *args, "--execute", "--json")
     assert done.returncode == 0, done.stderr
+    saved = done.stderr.split("Report saved: ", 1)[1].split()[0]  # kept, as run keeps it
+    assert saved.startswith("reports/ailt-migrate-")
+    report = json.loads((tmp_path / saved).read_text())
+    assert report["executed"] is True and report["changes"]["insert"] > 0
     data = json.loads(done.stdout)
     assert set(data) >= REQUIRED_JSON_KEYS
     assert data["executed"] is True

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.inputs import flags_or_config
-from app.cli.session import cancel_on_sigint, emit, engine_options, phase_printer
+from app.cli.session import (
+    cancel_on_sigint,
+    emit,
+    engine_options,
+    phase_printer,
+    save_default_report,
+)
 from app.cli.types import positive_int
 from app.core.errors import BadInput, ExitCode, MigrateError
 
@@ -120,26 +126,5 @@ def _execute(args: argparse.Namespace, sqlite: Path, target: Target, options: Op
             progress.close()
     data = result_to_dict(result)
     emit(args, data, render_result(result))
-    if not getattr(args, "report", None):
-        _save_report(args, data)
+    save_default_report(args, data)
     return ExitCode.OK
-
-
-def _save_report(args: argparse.Namespace, data: dict[str, object]) -> None:
-    """Like the wizard, keep every executed migration's report in the config's reports folder
-    (``reports/`` without a config), and say where it went; ``--report FILE`` chooses instead."""
-    from app.cli.inputs import config_if_present
-    from app.core.report import save_report
-
-    config = config_if_present(args.config)
-    folder = config.reports_dir if config else Path("reports")
-    try:
-        path = save_report(data, folder)
-    except OSError as exc:  # the migration is committed: a report that cannot be written is
-        print(
-            f"ailt-migrate: warning: the report could not be saved in {folder} "
-            f"({exc.strerror or exc}); pass --report FILE next time.",
-            file=sys.stderr,
-        )
-        return
-    print(f"Report saved: {path}", file=sys.stderr)

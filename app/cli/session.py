@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -82,3 +83,26 @@ class cancel_on_sigint:
 
     def __exit__(self, *exc: object) -> None:
         signal.signal(signal.SIGINT, self.previous)
+
+
+def save_default_report(args: argparse.Namespace, data: dict[str, object]) -> None:
+    """Like the wizard, keep every executed migration's (or sync's) report in the config's
+    reports folder (``reports/`` without a config), and say where it went; ``--report FILE``
+    chooses instead (then nothing is saved here)."""
+    if getattr(args, "report", None):
+        return
+    from app.cli.inputs import config_if_present
+    from app.core.report import save_report
+
+    config = config_if_present(args.config)
+    folder = config.reports_dir if config else Path("reports")
+    try:
+        path = save_report(data, folder)
+    except OSError as exc:  # the migration is committed: a report that cannot be written is
+        print(
+            f"ailt-migrate: warning: the report could not be saved in {folder} "
+            f"({exc.strerror or exc}); pass --report FILE next time.",
+            file=sys.stderr,
+        )
+        return
+    print(f"Report saved: {path}", file=sys.stderr)

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.inputs import flags_or_config
-from app.cli.session import cancel_on_sigint, emit, engine_options, phase_printer
+from app.cli.session import (
+    cancel_on_sigint,
+    emit,
+    engine_options,
+    phase_printer,
+    save_default_report,
+)
 from app.cli.types import positive_int
 from app.core.errors import BadInput, ExitCode
 
@@ -47,7 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"rows per batch (default {DEFAULT_BATCH_SIZE})",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    parser.add_argument("--report", type=Path, help="also save the JSON report to this file")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="save the JSON report to this file (with --execute it is otherwise saved in the "
+        "config's reports folder, as run does)",
+    )
     parser.set_defaults(handler=handle, repair=[])
 
 
@@ -78,7 +89,10 @@ def handle(args: argparse.Namespace) -> int:
             return ExitCode.REFUSED
         return ExitCode.OK
     result = _execute(inputs.sqlite, inputs.target, options)
-    emit(args, sync_result_to_dict(result), render_sync_result(result))
+    data = sync_result_to_dict(result)
+    emit(args, data, render_sync_result(result))
+    if result.committed:
+        save_default_report(args, data)
     return ExitCode.OK
 
 

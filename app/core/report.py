@@ -79,8 +79,14 @@ def result_to_dict(result: Result) -> dict[str, Any]:
 
 
 def save_report(data: dict[str, Any], reports_dir: Path) -> Path:
-    """Write ``ailt-migrate-YYYYmmdd-HHMMSS.json`` in ``reports_dir``; return its path."""
-    return write_report(data, reports_dir / time.strftime("ailt-migrate-%Y%m%d-%H%M%S.json"))
+    """Write ``ailt-migrate-YYYYmmdd-HHMMSS.json`` in ``reports_dir`` (``-2``, ``-3`` ... when
+    a report of the same second is there already); return its path."""
+    stem = time.strftime("ailt-migrate-%Y%m%d-%H%M%S")
+    path, n = reports_dir / f"{stem}.json", 1
+    while path.exists():
+        n += 1
+        path = reports_dir / f"{stem}-{n}.json"
+    return write_report(data, path)
 
 
 def write_report(data: dict[str, Any], path: Path) -> Path:
