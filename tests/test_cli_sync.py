@@ -252,3 +252,17 @@ def test_sqlite_rows_checked_by_content_not_count(tmp_path: Path, target_db: Tar
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["changes"] == {"insert": 0, "update": 1, "delete": 0}
+
+
+def test_after_execute_the_table_shows_the_target_as_it_now_is(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    path = _migrated(tmp_path, target_db)
+    _ingest_more(path)
+    done = cli(
+        tmp_path, "sync", "--sqlite", str(path), "--postgres-dsn", target_db.url, "--execute"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Postgres now" in done.stdout
+    rows = [line.split() for line in done.stdout.splitlines() if "match" in line]
+    assert rows and all(r[1] == r[2] for r in rows)  # SQLite rows == Postgres now, per table

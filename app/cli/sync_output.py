@@ -6,27 +6,35 @@ from app.cli.output import render_header
 from app.core.sync import SyncPlan, SyncResult
 
 
-def _table(sync: SyncPlan, *, verified: dict[str, str] | None = None) -> list[str]:
-    """Counts side by side with the rows to insert, update and delete."""
+def _table(
+    sync: SyncPlan,
+    *,
+    verified: dict[str, str] | None = None,
+    after: dict[str, int] | None = None,
+) -> list[str]:
+    """Counts side by side with the rows to insert, update and delete; ``after``: the
+    target's counts once the sync committed (shown instead of those before it)."""
     tables = sync.plan.tables
     width = max([len(t.name) for t in tables] + [5])
     last = "verified" if verified is not None else "status"
+    pg_label = "Postgres now" if after is not None else "Postgres rows"
+    pg_rows = {t.name: t.target_rows for t in tables} | (after or {})
     lines = [
-        f"{'table':<{width}}  {'SQLite rows':>12}  {'Postgres rows':>13}  "
+        f"{'table':<{width}}  {'SQLite rows':>12}  {pg_label:>13}  "
         f"{'insert':>7}  {'update':>7}  {'delete':>7}  {last}"
     ]
     for t in tables:
         c = sync.changes[t.name].counts if t.name in sync.changes else {}
         status = verified.get(t.name, "") if verified is not None else t.status
         lines.append(
-            f"{t.name:<{width}}  {t.source_rows:>12,}  {t.target_rows:>13,}  "
+            f"{t.name:<{width}}  {t.source_rows:>12,}  {pg_rows[t.name]:>13,}  "
             f"{c.get('insert', 0):>7,}  {c.get('update', 0):>7,}  "
             f"{c.get('delete', 0):>7,}  {status}"
         )
     tot = sync.totals
     lines.append(
         f"{'total':<{width}}  {sum(t.source_rows for t in tables):>12,}  "
-        f"{sum(t.target_rows for t in tables):>13,}  {tot['insert']:>7,}  "
+        f"{sum(pg_rows.values()):>13,}  {tot['insert']:>7,}  "
         f"{tot['update']:>7,}  {tot['delete']:>7,}"
     )
     return lines
@@ -76,7 +84,7 @@ def render_sync_result(result: SyncResult) -> str:
         [
             *render_header(sync.plan),
             "",
-            *_table(sync, verified=verified),
+            *_table(sync, verified=verified, after={c.table: c.target_rows for c in result.checks}),
             "",
             f"Synced: {tot['insert']:,} inserted, {tot['update']:,} updated, {tot['delete']:,} "
             f"deleted; every table verified in full against SQLite in {result.elapsed_s:.1f} s. "
