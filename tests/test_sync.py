@@ -750,3 +750,27 @@ def test_a_float_overflowing_a_4_byte_real_is_named_not_the_accepted_rounding(
     with pytest.raises(Refused, match=f"token_messages id {top} column primary_used_percent"):
         execute_sync(path, _target(target_db))  # not Infinity, and not the accepted roundings
     assert _state(target_db) == before
+
+
+def test_an_id_beyond_an_integer_column_is_named_never_wrapped(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """AI Log Trail's own schema keeps ids as 4-byte integers: 3,000,000,000 must not arrive
+    as -1,294,967,296 (psycopg's C dumper wraps it), but be refused by name."""
+    path = sample_db(tmp_path, sessions=5, older=True)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+    assert execute(path, _target(target_db), Options(repairs=frozenset({ACCEPT_LOSSY}))).committed
+    _change(
+        path,
+        lambda c: c.execute(
+            "INSERT INTO prompts (id, file_id, prompt_index, message) "
+            "VALUES (3000000000, 2, 1, 'big id')"
+        ),
+    )
+    before = _state(target_db)
+    with pytest.raises(Refused, match="prompts id 3000000000 column id"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
+    with pytest.raises(Refused, match="prompts id 3000000000 column id"):  # the dry run too
+        plan_sync(path, _target(target_db))

@@ -341,7 +341,22 @@ def _binary_converter(col: ColumnMap) -> Convert | None:
         return _truncator(col.max_chars)
     if col.kind == TEXT and col.coerce:
         return _to_text_bytes
+    if col.kind == INT and col.int_range is not None:
+        return _within(*col.int_range)
     return None
+
+
+def _within(low: int, high: int) -> Convert:
+    """A check for an integer column narrower than bigint: psycopg's C dumper would wrap an
+    out-of-range value silently (3000000000 into ``integer`` becomes -1294967296); run's dry
+    run refuses such values before writing, and this stops any that reach the COPY anyway."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int) and not low <= value <= high:
+            raise ValueError(f"{value} is out of range for the target column")
+        return value
+
+    return check
 
 
 def _canonical_binary(col: ColumnMap) -> Convert | None:
