@@ -774,3 +774,19 @@ def test_an_id_beyond_an_integer_column_is_named_never_wrapped(
     assert _state(target_db) == before
     with pytest.raises(Refused, match="prompts id 3000000000 column id"):  # the dry run too
         plan_sync(path, _target(target_db))
+
+
+def test_a_table_truncated_by_a_trigger_is_caught(tmp_path: Path, target_db: TargetDb) -> None:
+    """TRUNCATE moves no row counter; the table's new file gives it away."""
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute("""
+            CREATE FUNCTION wipe() RETURNS trigger AS $$
+            BEGIN TRUNCATE events; RETURN NULL; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER wipe AFTER UPDATE ON files FOR EACH STATEMENT EXECUTE FUNCTION wipe();
+        """)
+    _change(path, _ingested_at)
+    before = _state(target_db)
+    with pytest.raises(VerificationFailed, match="events"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before
