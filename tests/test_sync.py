@@ -790,3 +790,17 @@ def test_a_table_truncated_by_a_trigger_is_caught(tmp_path: Path, target_db: Tar
     with pytest.raises(VerificationFailed, match="events"):
         execute_sync(path, _target(target_db))
     assert _state(target_db) == before
+
+
+def test_a_user_index_named_like_syncs_helper_index_is_no_obstacle(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute("CREATE TABLE mine (x int)")
+        conn.execute("CREATE INDEX ailt_sync_fk_0 ON mine (x)")
+    _change(path, _reingest)  # deletes enough prompts for sync to index their children
+    assert execute_sync(path, _target(target_db)).committed
+    with target_db.connect() as pg:
+        for table in ("prompts", "token_messages", "events"):
+            assert_tables_identical(path, pg, table)

@@ -10,6 +10,7 @@ there (whether it was never there or went with its old parent).
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -180,8 +181,9 @@ def index_cascades(conn: psycopg.Connection, parents: list[str]) -> list[sql.Ide
         [parents],
     ).fetchall()
     made = []
+    tag = secrets.token_hex(4)  # a user's own index may have any fixed name
     for n, (child, column) in enumerate(rows):
-        name = sql.Identifier(f"ailt_sync_fk_{n}")
+        name = sql.Identifier(f"ailt_sync_fk_{tag}_{n}")
         try:
             with conn.transaction():
                 conn.execute(
