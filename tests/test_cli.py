@@ -422,3 +422,17 @@ def test_reports_of_the_same_second_do_not_overwrite_each_other(tmp_path: Path) 
     assert first != second
     assert json.loads(first.read_text()) == {"n": 1}
     assert json.loads(second.read_text()) == {"n": 2}
+
+
+def test_ctrl_c_while_loading_is_a_sentence_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import app.cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app.cli, "build_parser", interrupted)
+    assert app.cli.main(["sync"]) == 130
+    err = capsys.readouterr().err
+    assert err == "ailt-migrate: Cancelled before anything started.\n"

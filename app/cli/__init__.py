@@ -10,6 +10,7 @@ documented exit status; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -50,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the exit status."""
-    parser = build_parser()
+    try:
+        parser = build_parser()  # loads every sub-command's modules: the slow part of start-up
+    except KeyboardInterrupt:  # Ctrl+C before anything started: no traceback either
+        print("ailt-migrate: Cancelled before anything started.", file=sys.stderr)
+        return ExitCode.CANCELLED
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed a usage sentence
