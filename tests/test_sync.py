@@ -804,3 +804,29 @@ def test_a_user_index_named_like_syncs_helper_index_is_no_obstacle(
     with target_db.connect() as pg:
         for table in ("prompts", "token_messages", "events"):
             assert_tables_identical(path, pg, table)
+
+
+def test_a_table_replaced_as_a_whole_keeps_rows_postgres_wrote(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A generated column makes a table compared (and replaced) as a whole; a row PostgreSQL
+    wrote after the switch must stop that, as it does for every other table."""
+    path = sample_db(tmp_path)
+    lite = sqlite3.connect(path)
+    lite.executescript(
+        "CREATE TABLE extra (id INTEGER PRIMARY KEY AUTOINCREMENT, a INTEGER, "
+        "b INTEGER GENERATED ALWAYS AS (a * 2) STORED); INSERT INTO extra (a) VALUES (1), (2);"
+    )
+    lite.close()
+    assert execute(path, _target(target_db)).committed
+    with target_db.connect() as conn:
+        row = conn.execute("INSERT INTO extra (a) VALUES (7) RETURNING id").fetchone()
+    assert row is not None
+    _change(path, lambda c: c.execute("UPDATE extra SET a = 5 WHERE id = 1"))
+    plan = plan_sync(path, _target(target_db))
+    assert plan.changes["extra"].replace
+    assert plan.refusals and "extra holds 1 row(s) written in PostgreSQL" in plan.refusals[0]
+    before = _state(target_db)
+    with pytest.raises(Refused, match=f"id {row[0]}"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before

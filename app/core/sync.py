@@ -488,7 +488,7 @@ def _diff_all(run: _Run, maps: list[TableMap]) -> _Found:
                 found.digests[tm.name], found.measured[tm.name] = side.digests, theirs
                 found.counts_before[tm.name] = counts
             else:
-                found.changes[tm.name] = whole_table(conn, tm, side.checksum)
+                found.changes[tm.name] = whole_table(conn, tm, side)
     finally:
         reader.close()
     return found
@@ -537,7 +537,10 @@ def _sync_plan(
         if ch.sequence_behind:
             notes.append("the identity sequence is behind SQLite's ids: it will be advanced")
         if ch.replace:
-            notes.append("no integer key: compared as a whole, replaced as a whole")
+            notes.append(
+                "compared as a whole (no integer key, or a column compared only as a whole), "
+                "replaced as a whole"
+            )
         if ch.target_only:
             notes.append(f"{len(ch.target_only)} row(s) written in PostgreSQL after the switch")
         stops = _table_refusals(connected.conn, tm, ch)

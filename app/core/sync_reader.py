@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import queue
 import threading
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
+from app.core import high_water
 from app.core.checksum import Checksum
 from app.core.copy import source_checksum
 from app.core.errors import Cancelled
@@ -39,6 +43,7 @@ class SourceSide:
     table: str
     checksum: Checksum
     digests: SourceDigests | None
+    ids: array | None = None  # a table compared as a whole: its integer keys, if it has one
 
 
 class SqliteReader(threading.Thread):
@@ -88,9 +93,15 @@ class SqliteReader(threading.Thread):
         total, done = tm.source.rows or tm.target_rows, [0]
         self.on_progress(tm.name, 0, total)
 
+        # A table compared as a whole still has its ids noted, when it has an integer key: rows
+        # PostgreSQL wrote after the switch must not go with a replacement.
+        ids = array("q") if digests is None and tm.source.integer_pk in names else None
+
         def on_batch(batch: list[tuple[Any, ...]], canonical: list[bytearray] | None) -> None:
             if digests is not None and canonical is not None:
                 digests.add(key, batch, canonical)  # the very bytes the checksum hashed
+            elif ids is not None:
+                ids.extend(map(itemgetter(key), batch))
             done[0] += len(batch)
             self.on_progress(tm.name, done[0], total)
 
@@ -103,7 +114,7 @@ class SqliteReader(threading.Thread):
             is_cancelled=self.stopped,
             hashed=digests is None,  # fingerprinted tables are verified by their buckets
         )
-        return SourceSide(tm.name, checksum, digests)
+        return SourceSide(tm.name, checksum, digests, ids)
 
     # --- the consumer's side ----------------------------------------------------------------
 
@@ -129,11 +140,32 @@ def _get(q: queue.Queue[Any], is_cancelled: Callable[[], bool]) -> Any:
                 raise Cancelled(CANCELLED) from None
 
 
-def whole_table(conn: psycopg.Connection, tm: TableMap, mine: Checksum) -> TableChanges:
-    """A table without fingerprints: equal as a whole, or replaced as a whole."""
+def whole_table(conn: psycopg.Connection, tm: TableMap, side: SourceSide) -> TableChanges:
+    """A table without fingerprints: equal as a whole, or replaced as a whole.
+
+    A replacement would delete every row, so rows PostgreSQL handed out itself (ids above
+    what came from SQLite, :mod:`app.core.high_water`) that SQLite lacks are listed in
+    ``target_only``: they stop the sync as they do for fingerprinted tables.
+    """
+    mine = side.checksum
     theirs = target_checksum(conn, tm)
     changes = TableChanges(tm.name)
     if theirs.hexdigest != mine.hexdigest or theirs.rows != mine.rows:
         changes.replace = True
         changes.replace_counts = (theirs.rows, mine.rows)
+        if side.ids is not None:
+            changes.target_only = _written_in_postgres(conn, tm, side.ids)
     return changes
+
+
+def _written_in_postgres(conn: psycopg.Connection, tm: TableMap, ids: array) -> list[int]:
+    sqlite_max = max(ids) if ids else 0
+    limit = high_water.recorded(conn, tm)
+    if limit is None:
+        limit = max(tm.source.autoincrement_seq or 0, sqlite_max)
+    key = tm.column(tm.source.integer_pk or "").ident
+    above = conn.execute(
+        sql.SQL("SELECT {} FROM {} WHERE {} > %s ORDER BY 1").format(key, tm.ident, key), [limit]
+    ).fetchall()
+    mine = set(ids)
+    return [int(r[0]) for r in above if int(r[0]) not in mine]
