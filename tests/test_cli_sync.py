@@ -266,3 +266,24 @@ def test_after_execute_the_table_shows_the_target_as_it_now_is(
     assert "Postgres now" in done.stdout
     rows = [line.split() for line in done.stdout.splitlines() if "match" in line]
     assert rows and all(r[1] == r[2] for r in rows)  # SQLite rows == Postgres now, per table
+
+
+def test_dry_run_and_execute_end_alike_when_a_trigger_changes_rows(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """Both exit 5, and the sentence names the target's trigger instead of blaming the tool."""
+    path = _migrated(tmp_path, target_db)
+    with target_db.connect() as conn:
+        conn.execute("""
+            CREATE FUNCTION shout() RETURNS trigger AS $$
+            BEGIN NEW.message := upper(NEW.message); RETURN NEW; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER shout BEFORE INSERT OR UPDATE ON prompts
+                FOR EACH ROW EXECUTE FUNCTION shout();
+        """)
+    _ingest_more(path)
+    args = ("sync", "--sqlite", str(path), "--postgres-dsn", target_db.url)
+    dry = cli(tmp_path, *args)
+    done = cli(tmp_path, *args, "--execute")
+    assert dry.returncode == done.returncode == 5, (dry.stderr, done.stderr)
+    for proc in (dry, done):
+        assert "shout on prompts" in proc.stderr and "Please report" not in proc.stderr

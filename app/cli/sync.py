@@ -86,7 +86,7 @@ def handle(args: argparse.Namespace) -> int:
         if plan.refusals:
             # Not a failure of the dry run: the plan was printed; say why --execute would stop.
             print(f"ailt-migrate: --execute would refuse: {plan.refusals[0]}", file=sys.stderr)
-            return ExitCode.REFUSED
+            return plan.refusal_exit  # the status --execute would end with
         return ExitCode.OK
     result = _execute(inputs.sqlite, inputs.target, options)
     data = sync_result_to_dict(result)

@@ -65,7 +65,7 @@ REASONS = {
     ProblemCode.NUL: "text contains a NUL character, which PostgreSQL text cannot hold",
     ProblemCode.UTF8: "text is not valid UTF-8",
     ProblemCode.TYPE: "value does not match the column type",
-    ProblemCode.RANGE: "integer is out of range for the target column",
+    ProblemCode.RANGE: "number is out of range for the target column",
     ProblemCode.BLOB: "binary value in a text column",
     ProblemCode.TIMESTAMP: "text is not a timestamp PostgreSQL can store as TIMESTAMPTZ",
     ProblemCode.ORPHAN: "the foreign key points to no row, which PostgreSQL's foreign key "

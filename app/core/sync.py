@@ -36,6 +36,7 @@ from app.core.dsn import Target, scrub
 from app.core.errors import (
     Cancelled,
     ConnectFailed,
+    ExitCode,
     MigrateError,
     Refused,
     VerificationFailed,
@@ -51,7 +52,13 @@ from app.core.sync_diff import TableChanges, diff_table
 from app.core.sync_digest import Buckets, SourceDigests, supported, target_buckets
 from app.core.sync_reader import SqliteReader, whole_table
 from app.core.sync_verify import verify_buckets
-from app.core.target_schema import FLOAT4, TableMap, map_tables, reset_identity_sql
+from app.core.target_schema import (
+    FLOAT4,
+    TableMap,
+    map_tables,
+    reset_identity_sql,
+    table_triggers,
+)
 from app.core.verify import TableCheck, check_table
 from app.core.xact_counts import RowCounts, only_ours, xact_counts
 
@@ -82,6 +89,9 @@ class SyncPlan:
     plan: Plan
     changes: dict[str, TableChanges]
     refusals: list[str] = field(default_factory=list)  # sentences; any one stops --execute
+    # the exit status --execute would end with, for the first refusal (3, or 5 when the
+    # rehearsal's verification failed)
+    refusal_exit: ExitCode = ExitCode.REFUSED
 
     @property
     def totals(self) -> dict[str, int]:
@@ -273,9 +283,11 @@ def _sync(run: _Run, *, commit: bool) -> SyncResult:
     try:  # the dry run's rehearsal: what --execute would do, then undone
         _guarded(run, lambda: _apply_and_verify(run, usable, plan, found, result))
         if not (result.counts_match and result.checksums_match):
-            plan.refusals.append(_verification_sentence(result))
+            plan.refusals.append(_verification_sentence(conn, usable, result))
+            plan.refusal_exit = ExitCode.VERIFY_FAILED
     except (Refused, VerificationFailed) as exc:
         plan.refusals.append(exc.message)
+        plan.refusal_exit = exc.exit_code
     finally:
         _rollback(conn)
     result.elapsed_s = time.monotonic() - run.started
@@ -318,8 +330,20 @@ def _apply_and_verify(
     return result
 
 
-def _verification_sentence(result: SyncResult) -> str:
+def _verification_sentence(
+    conn: psycopg.Connection, maps: list[TableMap], result: SyncResult
+) -> str:
     bad = ", ".join(c.table for c in result.checks if not c.ok)
+    triggers = [
+        f"{name} on {tm.pg_name}" for tm in maps for name in table_triggers(conn, tm.pg_name)
+    ]
+    if triggers:  # the usual cause: the target's own triggers change what sync writes
+        return (
+            f"Verification failed for {bad}: after the sync the target differs from SQLite, "
+            "so nothing was committed. The target's triggers run for every row sync writes "
+            f"and may change rows ({', '.join(triggers)}): disable them for the sync "
+            "(ALTER TABLE ... DISABLE TRIGGER), then sync again."
+        )
     return (
         f"Verification failed for {bad}: after the sync the target differs from SQLite, "
         "so nothing was committed. Please report this with sync's dry run output."
@@ -340,8 +364,9 @@ def _commit(
     doing it earlier would leave a failed or cancelled sync's trace in the target.
     """
     if not (result.counts_match and result.checksums_match):
+        sentence = _verification_sentence(conn, maps, result)
         conn.rollback()
-        raise VerificationFailed(_verification_sentence(result))
+        raise VerificationFailed(sentence)
     if is_cancelled():
         raise Cancelled(CANCELLED)
     on_phase("Committing")
