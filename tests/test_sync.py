@@ -830,3 +830,24 @@ def test_a_table_replaced_as_a_whole_keeps_rows_postgres_wrote(
     with pytest.raises(Refused, match=f"id {row[0]}"):
         execute_sync(path, _target(target_db))
     assert _state(target_db) == before
+
+
+def test_a_role_that_may_not_note_on_the_sequences_is_told_what_that_costs(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """Tables created by their owner, migrated and synced by a role with grants only: no note
+    can be left, so only ids above SQLite's highest are protected; the dry runs say so."""
+    from app.core.plan import dry_run
+
+    path = sample_db(tmp_path)
+    with target_db.connect() as conn:
+        _ailt_own_schema(conn)
+    target_db.server.create_role("ailt_app", "app-pw")
+    with target_db.connect() as conn:
+        conn.execute(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ailt_app"
+        )
+        conn.execute("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ailt_app")
+    app = parse_dsn(target_db.server.conninfo(target_db.name, "ailt_app")).with_password("app-pw")
+    warnings = dry_run(path, app).warnings
+    assert any("files's identity sequence belongs to ailt_canary" in w for w in warnings)

@@ -437,6 +437,14 @@ def _fit_existing(
                 "about 7 digits (SQLite's REAL is 8 bytes; DOUBLE PRECISION keeps them)"
             )
         tm.columns.append(cm)
+    owner = _foreign_sequence_owner(conn, tm)
+    if owner is not None:
+        tm.warnings.append(
+            f"{table.name}'s identity sequence belongs to {owner}: only its owner may note on "
+            "it which ids came from SQLite, so after a switch sync can protect only rows "
+            f"PostgreSQL writes above SQLite's highest id (migrate or sync as {owner} to keep "
+            "the note)"
+        )
     triggers = table_triggers(conn, pg_name)
     if triggers:
         tm.warnings.append(
@@ -450,6 +458,20 @@ def _fit_existing(
                 "a default, and SQLite has no such column"
             )
     return tm
+
+
+def _foreign_sequence_owner(conn: psycopg.Connection, tm: TableMap) -> str | None:
+    """The owner of the table's identity/serial sequence when it is not the current user (nor
+    one of its roles): COMMENT ON SEQUENCE is then refused."""
+    key = tm.source.integer_pk
+    if key is None or key not in {c.name for c in tm.columns}:
+        return None
+    row = conn.execute(
+        "SELECT c.relowner::regrole::text, pg_has_role(current_user, c.relowner, 'USAGE') "
+        "FROM pg_class c WHERE c.oid = pg_get_serial_sequence(%s, %s)::regclass",
+        [tm.ident.as_string(conn), tm.column(key).pg_name],
+    ).fetchone()
+    return str(row[0]) if row is not None and not row[1] else None
 
 
 def _numeric_typmod(pg_type: str) -> tuple[int, int] | None:
