@@ -851,3 +851,23 @@ def test_a_role_that_may_not_note_on_the_sequences_is_told_what_that_costs(
     app = parse_dsn(target_db.server.conninfo(target_db.name, "ailt_app")).with_password("app-pw")
     warnings = dry_run(path, app).warnings
     assert any("files's identity sequence belongs to ailt_canary" in w for w in warnings)
+
+
+def test_orphans_left_by_a_delete_without_foreign_keys_are_named(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """The sqlite3 shell has foreign keys off: deleting a file there leaves its prompts
+    pointing at nothing, which PostgreSQL's keys refuse; the dry run names the first one."""
+    path = _migrated(tmp_path, target_db)
+    lite = sqlite3.connect(path)  # foreign keys off, as in the sqlite3 shell
+    lite.execute("DELETE FROM files WHERE id = 3")
+    lite.commit()
+    first = lite.execute("SELECT min(id) FROM sessions WHERE file_id = 3").fetchone()[0]
+    lite.close()
+    plan = plan_sync(path, _target(target_db))
+    assert plan.refusals and "point to no parent row" in plan.refusals[0]
+    assert f"sessions id {first} column file_id" in plan.refusals[0]
+    before = _state(target_db)
+    with pytest.raises(Refused, match="point to no parent row"):
+        execute_sync(path, _target(target_db))
+    assert _state(target_db) == before

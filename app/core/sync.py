@@ -32,6 +32,7 @@ from psycopg import sql
 
 from app.core.checksum import Checksum
 from app.core.connect import Connected, connect
+from app.core.data_checks import orphans
 from app.core.dsn import Target, scrub
 from app.core.errors import (
     Cancelled,
@@ -236,6 +237,9 @@ def _guarded(run: _Run, work: Callable[[], SyncResult]) -> SyncResult:
             "ingesting into PostgreSQL?): wait for it to finish, then run sync "
             "again."
         ) from None
+    except psycopg.errors.ForeignKeyViolation as exc:
+        _rollback(conn)
+        _refuse_orphans(run.src, conn, exc, target)
     except psycopg.OperationalError as exc:
         _rollback(conn)
         raise ConnectFailed(
@@ -734,6 +738,25 @@ def _first_line(exc: BaseException, target: Target) -> str:
 def _rollback(conn: psycopg.Connection) -> None:
     with contextlib.suppress(psycopg.Error):  # a lost connection is rolled back by the server
         conn.rollback()
+
+
+def _refuse_orphans(
+    src: SqliteSource, conn: psycopg.Connection, exc: Exception, target: Target
+) -> NoReturn:
+    """PostgreSQL refused a row whose parent is missing: name the file's first orphan."""
+    found = orphans(src, _mapped(conn, src))
+    if not found:
+        raise Refused(
+            f"PostgreSQL rejected the sync ({_first_line(exc, target)}); nothing was committed."
+        ) from None
+    first = found[0]
+    raise Refused(
+        f"{len(found)} row(s) in the file point to no parent row, which PostgreSQL's foreign "
+        f"keys refuse; the first: {first.table} id {first.id} column {first.column}: "
+        f"{first.reason}. Delete them in SQLite or restore their parents (the sqlite3 shell "
+        "leaves foreign keys off unless you run PRAGMA foreign_keys = ON), then sync again; "
+        "nothing was committed."
+    ) from None
 
 
 def _refuse_value(
