@@ -57,6 +57,31 @@ def _migrated(tmp_path: Path, db: TargetDb, sessions: int = 6) -> Path:
     return path
 
 
+def _fails_unchanged(
+    path: Path,
+    db: TargetDb,
+    error: type[Exception],
+    match: str,
+    *,
+    target: Target | None = None,
+) -> None:
+    """``execute_sync`` raises ``error`` (matching ``match``) and the target is as it was."""
+    before = _state(db)
+    with pytest.raises(error, match=match):
+        execute_sync(path, target or _target(db))
+    assert _state(db) == before
+
+
+def _add_trigger(db: TargetDb, table: str, body: str, when: str = "AFTER INSERT") -> None:
+    """A statement-level plpgsql trigger ``body`` on ``table``, as a user might have one."""
+    with db.connect() as conn:
+        conn.execute(
+            f"CREATE FUNCTION on_{table}() RETURNS trigger AS $$ BEGIN {body}; RETURN NULL; "
+            f"END $$ LANGUAGE plpgsql; CREATE TRIGGER on_{table} {when} ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION on_{table}()"
+        )
+
+
 def _change(path: Path, *changes: Change) -> None:
     conn = ingest.open_writer(path)
     for change in changes:
@@ -347,10 +372,7 @@ def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -
             CREATE TRIGGER shout BEFORE INSERT ON prompts FOR EACH ROW EXECUTE FUNCTION shout();
         """)
     _change(path, _new_file)
-    before = _state(target_db)
-    with pytest.raises(VerificationFailed, match="prompts"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, VerificationFailed, "prompts")
 
 
 @pytest.mark.parametrize("algo", [sync_digest.MD5, sync_digest.SHA256])
@@ -390,45 +412,23 @@ def test_a_change_to_a_row_sync_did_not_touch_is_caught(
     rows: here a trigger rewrites an old row the sync never touched, and the whole table is
     measured again and found different."""
     path = _migrated(tmp_path, target_db)
-    with target_db.connect() as conn:
-        conn.execute("""
-            CREATE FUNCTION tamper() RETURNS trigger AS $$
-            BEGIN UPDATE prompts SET message = 'tampered' WHERE id = 1; RETURN NULL; END $$
-            LANGUAGE plpgsql;
-            CREATE TRIGGER tamper AFTER INSERT ON prompts
-                FOR EACH STATEMENT EXECUTE FUNCTION tamper();
-        """)
+    _add_trigger(target_db, "prompts", "UPDATE prompts SET message = 'tampered' WHERE id = 1")
     _change(path, _new_file)
-    before = _state(target_db)
-    with pytest.raises(VerificationFailed, match="prompts"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, VerificationFailed, "prompts")
 
 
-@pytest.mark.usefixtures("small_buckets")
 @pytest.mark.usefixtures("small_buckets")
 def test_a_table_changed_after_its_verification_is_verified_again(
     tmp_path: Path, target_db: TargetDb
 ) -> None:
-    """Tables are verified one by one, parents first; a later table's trigger that changes an
-    already verified parent makes sync verify that parent again before the commit."""
+    """A trigger on a child table that changes a parent sync did not touch: the parent's row
+    counters moved, so it is measured again in full and found different."""
     path = _migrated(tmp_path, target_db)
-    with target_db.connect() as conn:
-        conn.execute("""
-            CREATE FUNCTION touch_file() RETURNS trigger AS $$
-            BEGIN UPDATE files SET path = 'moved' WHERE id = 1; RETURN NULL; END $$
-            LANGUAGE plpgsql;
-            CREATE TRIGGER touch_file AFTER INSERT ON prompts
-                FOR EACH STATEMENT EXECUTE FUNCTION touch_file();
-        """)
+    _add_trigger(target_db, "prompts", "UPDATE files SET path = 'moved' WHERE id = 1")
     _change(path, _new_file)
-    before = _state(target_db)
-    with pytest.raises(VerificationFailed, match="files"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, VerificationFailed, "files")
 
 
-@pytest.mark.usefixtures("small_buckets")
 @pytest.mark.usefixtures("small_buckets")
 def test_without_row_counters_every_table_is_measured_again(
     tmp_path: Path, target_db: TargetDb
@@ -443,18 +443,9 @@ def test_without_row_counters_every_table_is_measured_again(
     _assert_identical(path, target_db)
     with target_db.connect() as conn:
         assert conn.execute("SHOW track_counts").fetchone() == ("off",)
-        conn.execute("""
-            CREATE FUNCTION tamper() RETURNS trigger AS $$
-            BEGIN UPDATE prompts SET message = 'tampered' WHERE id = 1; RETURN NULL; END $$
-            LANGUAGE plpgsql;
-            CREATE TRIGGER tamper AFTER INSERT ON prompts
-                FOR EACH STATEMENT EXECUTE FUNCTION tamper();
-        """)
+    _add_trigger(target_db, "prompts", "UPDATE prompts SET message = 'tampered' WHERE id = 1")
     _change(path, lambda c: ingest.add_file_like(c, 1, "/sessions/another.jsonl"))
-    before = _state(target_db)
-    with pytest.raises(VerificationFailed, match="prompts"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, VerificationFailed, "prompts")
 
 
 def test_value_postgres_refuses_is_named(tmp_path: Path, target_db: TargetDb) -> None:
@@ -462,10 +453,7 @@ def test_value_postgres_refuses_is_named(tmp_path: Path, target_db: TargetDb) ->
     _change(
         path, lambda c: c.execute("UPDATE prompts SET message = ? WHERE id = 1", ["nul\x00inside"])
     )
-    before = _state(target_db)
-    with pytest.raises(Refused, match="prompts id 1 column message"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, "prompts id 1 column message")
 
 
 def test_same_new_id_on_both_sides_after_a_sync_is_refused(
@@ -540,10 +528,7 @@ def test_a_postgres_only_child_of_a_reingested_prompt_stops_execute_as_it_stops_
     _change(path, _reingest)
     plan = plan_sync(path, _target(target_db))
     assert plan.refusals and f"id {row[0]}" in plan.refusals[0]
-    before = _state(target_db)
-    with pytest.raises(Refused, match=f"id {row[0]}"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, f"id {row[0]}")
 
 
 def test_rows_of_a_postgres_only_table_are_not_lost_by_cascade(
@@ -562,10 +547,7 @@ def test_rows_of_a_postgres_only_table_are_not_lost_by_cascade(
     _change(path, _reingest)
     plan = plan_sync(path, _target(target_db))
     assert plan.refusals and "prompt_notes" in plan.refusals[0]
-    before = _state(target_db)
-    with pytest.raises(Refused, match="prompt_notes"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, "prompt_notes")
 
 
 def test_a_user_table_named_like_syncs_scratch_table_is_left_alone(
@@ -706,10 +688,7 @@ def test_a_role_that_cannot_keep_the_sequence_note_current_is_refused_before_wri
     _change(path, _new_file)
     plan = plan_sync(path, app)
     assert plan.refusals and "run sync as ailt_canary" in plan.refusals[0]
-    before = _state(target_db)
-    with pytest.raises(Refused, match="ailt_canary"):
-        execute_sync(path, app)
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, "ailt_canary", target=app)
     assert execute_sync(path, _target(target_db)).committed  # the owner can
 
 
@@ -746,10 +725,9 @@ def test_a_float_overflowing_a_4_byte_real_is_named_not_the_accepted_rounding(
     lite.execute("UPDATE token_messages SET primary_used_percent = 1e39 WHERE id = ?", [top])
     lite.commit()
     lite.close()
-    before = _state(target_db)
-    with pytest.raises(Refused, match=f"token_messages id {top} column primary_used_percent"):
-        execute_sync(path, _target(target_db))  # not Infinity, and not the accepted roundings
-    assert _state(target_db) == before
+    # not Infinity, and not the roundings the migration accepted
+    named = f"token_messages id {top} column primary_used_percent"
+    _fails_unchanged(path, target_db, Refused, named)
 
 
 def test_an_id_beyond_an_integer_column_is_named_never_wrapped(
@@ -768,10 +746,7 @@ def test_an_id_beyond_an_integer_column_is_named_never_wrapped(
             "VALUES (3000000000, 2, 1, 'big id')"
         ),
     )
-    before = _state(target_db)
-    with pytest.raises(Refused, match="prompts id 3000000000 column id"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, "prompts id 3000000000 column id")
     with pytest.raises(Refused, match="prompts id 3000000000 column id"):  # the dry run too
         plan_sync(path, _target(target_db))
 
@@ -779,17 +754,9 @@ def test_an_id_beyond_an_integer_column_is_named_never_wrapped(
 def test_a_table_truncated_by_a_trigger_is_caught(tmp_path: Path, target_db: TargetDb) -> None:
     """TRUNCATE moves no row counter; the table's new file gives it away."""
     path = _migrated(tmp_path, target_db)
-    with target_db.connect() as conn:
-        conn.execute("""
-            CREATE FUNCTION wipe() RETURNS trigger AS $$
-            BEGIN TRUNCATE events; RETURN NULL; END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER wipe AFTER UPDATE ON files FOR EACH STATEMENT EXECUTE FUNCTION wipe();
-        """)
+    _add_trigger(target_db, "files", "TRUNCATE events", "AFTER UPDATE")
     _change(path, _ingested_at)
-    before = _state(target_db)
-    with pytest.raises(VerificationFailed, match="events"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, VerificationFailed, "events")
 
 
 def test_a_user_index_named_like_syncs_helper_index_is_no_obstacle(
@@ -826,10 +793,7 @@ def test_a_table_replaced_as_a_whole_keeps_rows_postgres_wrote(
     plan = plan_sync(path, _target(target_db))
     assert plan.changes["extra"].replace
     assert plan.refusals and "extra holds 1 row(s) written in PostgreSQL" in plan.refusals[0]
-    before = _state(target_db)
-    with pytest.raises(Refused, match=f"id {row[0]}"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, f"id {row[0]}")
 
 
 def test_a_role_that_may_not_note_on_the_sequences_is_told_what_that_costs(
@@ -867,7 +831,4 @@ def test_orphans_left_by_a_delete_without_foreign_keys_are_named(
     plan = plan_sync(path, _target(target_db))
     assert plan.refusals and "point to no parent row" in plan.refusals[0]
     assert f"sessions id {first} column file_id" in plan.refusals[0]
-    before = _state(target_db)
-    with pytest.raises(Refused, match="point to no parent row"):
-        execute_sync(path, _target(target_db))
-    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, "point to no parent row")
