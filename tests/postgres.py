@@ -9,6 +9,8 @@ Tests import the names from here; ``tests/conftest.py`` only registers the fixtu
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -144,3 +146,36 @@ def target_db(pg_server: PgServer) -> Iterator[TargetDb]:
         yield TargetDb(pg_server, name, user, CANARY_PASSWORD)
     finally:
         pg_server.drop_database(name)
+
+
+def wait_for_query(
+    db: TargetDb, proc: subprocess.Popen[str], like: str, what: str, pause_s: float = 0.01
+) -> None:
+    """Wait (60 s at most) until ailt-migrate runs a statement matching ``like`` (SQL LIKE,
+    ``%`` doubled), or fail the test saying ``what`` never happened."""
+    deadline = time.monotonic() + 60
+    with db.server.admin() as admin:
+        while time.monotonic() < deadline and proc.poll() is None:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = 'ailt-migrate' AND query LIKE %s",
+                [like],
+            ).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(pause_s)
+    pytest.fail(f"{what} never started")
+
+
+def wait_for_disconnect(db: TargetDb) -> None:
+    """Wait (10 s at most) until the server has noticed ailt-migrate's sessions are gone."""
+    deadline = time.monotonic() + 10
+    with db.server.admin() as admin:
+        while (
+            admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ailt-migrate'"
+            ).fetchone()
+            != (0,)
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -19,7 +18,7 @@ import pytest
 from app.core.advice import rollback_command
 from app.core.dsn import parse_dsn
 from tests.helpers import empty_ailt_db, sample_db
-from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.postgres import CANARY_PASSWORD, TargetDb, wait_for_disconnect, wait_for_query
 
 REQUIRED_JSON_KEYS = {"source", "target", "executed", "verified", "problems", "elapsed_s"}
 
@@ -235,17 +234,7 @@ def test_config_before_the_command_is_the_one_used(
 
 
 def _wait_for_copy(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    with target_db.server.admin() as admin:
-        while time.monotonic() < deadline and proc.poll() is None:
-            row = admin.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                " = 'ailt-migrate' AND query LIKE 'COPY%%FROM STDIN%%'"
-            ).fetchone()
-            if row and row[0]:
-                return
-            time.sleep(0.02)
-    pytest.fail("the copy never started")
+    wait_for_query(target_db, proc, "COPY%FROM STDIN%", "the copy", pause_s=0.02)
 
 
 def _start_execute(tmp_path: Path, target_db: TargetDb) -> subprocess.Popen[str]:
@@ -303,16 +292,7 @@ def test_kill_mid_copy_commits_nothing(tmp_path: Path, target_db: TargetDb) -> N
     _wait_for_copy(target_db, proc)
     proc.kill()
     proc.communicate(timeout=60)
-    deadline = time.monotonic() + 10
-    with target_db.server.admin() as admin:  # the server notices the dead client
-        while (
-            admin.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ailt-migrate'"
-            ).fetchone()
-            != (0,)
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
+    wait_for_disconnect(target_db)  # the server notices the dead client
     assert _public_tables(target_db) == 0
 
 

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from tests import ailt_ingest as ingest
 from tests.helpers import sample_db
-from tests.postgres import CANARY_PASSWORD, TargetDb
+from tests.postgres import CANARY_PASSWORD, TargetDb, wait_for_disconnect, wait_for_query
 from tests.test_cli import REQUIRED_JSON_KEYS, cli
 from tests.test_sync import _state
 
@@ -186,30 +185,7 @@ def _start_sync(
 
 
 def _wait_for_writes(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    with target_db.server.admin() as admin:
-        while time.monotonic() < deadline and proc.poll() is None:
-            row = admin.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name"
-                " = 'ailt-migrate' AND query LIKE 'COPY \"pg_temp\".\"ailt_sync_rows\"%%'"
-            ).fetchone()
-            if row and row[0]:
-                return
-            time.sleep(0.01)
-    pytest.fail("the sync never started writing")
-
-
-def _wait_for_disconnect(target_db: TargetDb) -> None:
-    deadline = time.monotonic() + 10
-    with target_db.server.admin() as admin:  # the server notices the dead client
-        while (
-            admin.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ailt-migrate'"
-            ).fetchone()
-            != (0,)
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
+    wait_for_query(target_db, proc, 'COPY "pg_temp"."ailt_sync_rows"%', "the sync's writing")
 
 
 def test_kill_mid_sync_leaves_the_target_as_it_was(tmp_path: Path, target_db: TargetDb) -> None:
@@ -217,7 +193,7 @@ def test_kill_mid_sync_leaves_the_target_as_it_was(tmp_path: Path, target_db: Ta
     _wait_for_writes(target_db, proc)
     proc.kill()
     proc.communicate(timeout=60)
-    _wait_for_disconnect(target_db)
+    wait_for_disconnect(target_db)
     assert _state(target_db) == before
 
 
@@ -229,7 +205,7 @@ def test_ctrl_c_mid_sync_commits_nothing(tmp_path: Path, target_db: TargetDb) ->
     assert proc.returncode == 130, err
     assert "nothing was committed" in err
     assert CANARY_PASSWORD not in out + err
-    _wait_for_disconnect(target_db)
+    wait_for_disconnect(target_db)
     assert _state(target_db) == before
 
 

@@ -14,6 +14,7 @@ from app.core.atomic_file import atomic_write
 from app.core.errors import BadInput
 from app.core.migrate import Result
 from app.core.plan import Plan
+from app.core.verify import TableCheck
 
 
 def plan_to_dict(plan: Plan, *, elapsed_s: float = 0.0) -> dict[str, Any]:
@@ -51,14 +52,13 @@ def plan_to_dict(plan: Plan, *, elapsed_s: float = 0.0) -> dict[str, Any]:
     }
 
 
-def result_to_dict(result: Result) -> dict[str, Any]:
-    """The executed migration as JSON-ready data."""
-    data = plan_to_dict(result.plan, elapsed_s=result.elapsed_s)
-    data["executed"] = result.committed
-    data["target"]["counts"] = {c.table: c.target_rows for c in result.checks}
-    data["verified"] = {
-        "counts_match": result.counts_match,
-        "checksums_match": result.checksums_match,
+def verified_to_dict(
+    checks: list[TableCheck], *, counts_match: bool, checksums_match: bool
+) -> dict[str, Any]:
+    """The ``verified`` part of run's and sync's reports: both sides of every table."""
+    return {
+        "counts_match": counts_match,
+        "checksums_match": checksums_match,
         "tables": [
             {
                 "table": c.table,
@@ -69,9 +69,19 @@ def result_to_dict(result: Result) -> dict[str, Any]:
                 "method": c.method,
                 "values_compared": c.values_compared,
             }
-            for c in result.checks
+            for c in checks
         ],
     }
+
+
+def result_to_dict(result: Result) -> dict[str, Any]:
+    """The executed migration as JSON-ready data."""
+    data = plan_to_dict(result.plan, elapsed_s=result.elapsed_s)
+    data["executed"] = result.committed
+    data["target"]["counts"] = {c.table: c.target_rows for c in result.checks}
+    data["verified"] = verified_to_dict(
+        result.checks, counts_match=result.counts_match, checksums_match=result.checksums_match
+    )
     data["repaired"] = [p.as_dict() for p in result.repaired]
     data["rows_copied"] = result.rows_copied
     data["timing_s"] = {"copy": round(result.copy_s, 3), "verify": round(result.verify_s, 3)}

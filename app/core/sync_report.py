@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.report import plan_to_dict
+from app.core.report import plan_to_dict, verified_to_dict
 from app.core.sync import SyncPlan, SyncResult
 
 
@@ -27,22 +27,9 @@ def sync_result_to_dict(result: SyncResult) -> dict[str, Any]:
     data["executed"] = result.committed
     if result.checks:
         data["target"]["counts"] = {c.table: c.target_rows for c in result.checks}
-    data["verified"] = {
-        "counts_match": result.counts_match,
-        "checksums_match": result.checksums_match,
-        "tables": [
-            {
-                "table": c.table,
-                "sqlite_rows": c.source_rows,
-                "postgres_rows": c.target_rows,
-                "sqlite_checksum": c.source_checksum,
-                "postgres_checksum": c.target_checksum,
-                "method": c.method,
-                "values_compared": c.values_compared,
-            }
-            for c in result.checks
-        ],
-    }
+    data["verified"] = verified_to_dict(
+        result.checks, counts_match=result.counts_match, checksums_match=result.checksums_match
+    )
     data["timing_s"] = {
         "diff": round(result.diff_s, 3),
         "apply": round(result.apply_s, 3),
