@@ -375,12 +375,16 @@ def test_verification_mismatch_rolls_back(tmp_path: Path, target_db: TargetDb) -
     _fails_unchanged(path, target_db, VerificationFailed, "prompts")
 
 
-@pytest.mark.parametrize("algo", [sync_digest.MD5, sync_digest.SHA256])
-def test_either_hash_finds_the_changes_and_then_nothing(
+@pytest.mark.parametrize("algo", [sync_digest.CRC32C, sync_digest.MD5, sync_digest.SHA256])
+def test_each_hash_finds_the_changes_and_then_nothing(
     tmp_path: Path, target_db: TargetDb, monkeypatch: pytest.MonkeyPatch, algo: str
 ) -> None:
-    """The client's and the server's fingerprints agree with either hash (a server built with
-    OpenSSL gets SHA-256, one without gets MD5): an up-to-date target shows no difference."""
+    """The client's and the server's fingerprints agree with each hash (PostgreSQL 18+ gets
+    CRC-32C; an older server built with OpenSSL gets SHA-256, one without gets MD5): an
+    up-to-date target shows no difference."""
+    with target_db.connect() as conn:
+        if algo == sync_digest.CRC32C and conn.info.server_version < 180000:
+            pytest.skip("crc32c() arrived in PostgreSQL 18")
     monkeypatch.setattr(sync_reader, "fingerprint_hash", lambda conn: algo)
     path = _migrated(tmp_path, target_db)
     assert plan_sync(path, _target(target_db)).up_to_date
@@ -391,10 +395,12 @@ def test_either_hash_finds_the_changes_and_then_nothing(
     assert plan_sync(path, _target(target_db)).up_to_date
 
 
-def test_the_hash_follows_the_servers_ssl_library(target_db: TargetDb) -> None:
+def test_the_hash_follows_the_servers_version_and_ssl_library(target_db: TargetDb) -> None:
     with target_db.connect() as conn:
         row = conn.execute("SELECT current_setting('ssl_library', true)").fetchone()
         expected = sync_digest.SHA256 if row and row[0] == "OpenSSL" else sync_digest.MD5
+        if conn.info.server_version >= 180000:
+            expected = sync_digest.CRC32C
         assert sync_digest.fingerprint_hash(conn) == expected
 
 

@@ -1,7 +1,7 @@
 """Which rows differ between a SQLite table and its copy: inserts, updates and deletes by key.
 
 Buckets of fingerprints (see :mod:`app.core.sync_digest`) are compared first; only buckets
-whose row count or XOR differ are read row by row from the target, by id range.
+whose row count or digest differ are read row by row from the target, by id range.
 """
 
 from __future__ import annotations
