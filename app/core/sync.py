@@ -488,6 +488,8 @@ class _Found:
     counts_before: dict[str, RowCounts | None] = field(default_factory=dict)
     # what sync's own statements did to each table since it was measured
     ours: dict[str, RowCounts] = field(default_factory=dict)
+    # temporary indexes for the cascades of the deletes to come (see _index_early)
+    cascade_indexes: list[sql.Identifier] = field(default_factory=list)
 
 
 def _diff_all(run: _Run, maps: list[TableMap]) -> _Found:
@@ -518,9 +520,27 @@ def _diff_all(run: _Run, maps: list[TableMap]) -> _Found:
                 found.counts_before[tm.name] = counts
             else:
                 found.changes[tm.name] = whole_table(conn, tm, side)
+            _index_early(conn, tm, found)
     finally:
         reader.close()
     return found
+
+
+def _loses_rows(changes: TableChanges) -> bool:
+    """Enough deleted rows that indexing their cascades pays off (see index_cascades)."""
+    return changes.replace or len(changes.deletes) > CASCADE_INDEX_FROM
+
+
+def _index_early(conn: psycopg.Connection, tm: TableMap, found: _Found) -> None:
+    """Index the cascades of ``tm``'s deletes now, not when applying them.
+
+    Parents come first, so the server builds these while the reader is still busy with
+    SQLite's side of the later (larger) tables, instead of after the diff. An index on a
+    table does not move its row counters (app.core.xact_counts) nor change what its bucket
+    queries read; the dry run's rollback removes them, and _apply drops them before commit.
+    """
+    if _loses_rows(found.changes[tm.name]):
+        found.cascade_indexes += index_cascades(conn, [tm.pg_name])
 
 
 def _referenced_by(conn: psycopg.Connection, tm: TableMap) -> list[str]:
@@ -639,12 +659,9 @@ def _apply(run: _Run, maps: list[TableMap], plan: SyncPlan, found: _Found) -> No
     """
     conn = run.conn
     run.on_phase("Applying the changes")
-    losing = [
-        tm.pg_name
-        for tm in maps
-        if plan.changes[tm.name].replace or len(plan.changes[tm.name].deletes) > CASCADE_INDEX_FROM
-    ]
-    helpers = index_cascades(conn, losing)
+    losing = [tm.pg_name for tm in maps if _loses_rows(plan.changes[tm.name])]
+    # built while comparing (_index_early); a second look finds every cascade covered
+    helpers = found.cascade_indexes + index_cascades(conn, losing)
     for tm in reversed(maps):
         if run.is_cancelled():
             raise Cancelled(CANCELLED)
