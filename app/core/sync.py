@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -493,7 +494,13 @@ class _Found:
 
 
 def _diff_all(run: _Run, maps: list[TableMap]) -> _Found:
-    """Read SQLite in a thread while the server fingerprints the target, table by table."""
+    """Read SQLite in a thread while the server fingerprints the target, table by table.
+
+    The server measures the tables in order without waiting for the reader; each table is
+    compared as soon as both of its sides are known, so that neither side idles while the
+    other is slower on some table (the reader on reals and timestamps, the server on large
+    compressed text).
+    """
     conn = run.conn
     reader = SqliteReader(
         conn,
@@ -505,25 +512,41 @@ def _diff_all(run: _Run, maps: list[TableMap]) -> _Found:
     )
     reader.start()
     found = _Found({}, {})
+    measured: deque[tuple[TableMap, RowCounts | None, Buckets | None]] = deque()
     try:
         for tm in maps:
             run.on_phase(f"Comparing {tm.name}")
             counts = xact_counts(conn, tm)
-            # The server fingerprints this table while the thread is still reading it.
             theirs = target_buckets(conn, tm, reader.algo) if supported(tm) else None
-            side = reader.next_side()
-            found.checksums[tm.name] = side.checksum
-            found.ours[tm.name] = RowCounts()
-            if side.digests is not None and theirs is not None:
-                found.changes[tm.name] = diff_table(conn, tm, side.digests, theirs)
-                found.digests[tm.name], found.measured[tm.name] = side.digests, theirs
-                found.counts_before[tm.name] = counts
-            else:
-                found.changes[tm.name] = whole_table(conn, tm, side)
-            _index_early(conn, tm, found)
+            measured.append((tm, counts, theirs))
+            while measured and reader.has_side():
+                _compare(conn, reader, *measured.popleft(), found)
+        while measured:
+            _compare(conn, reader, *measured.popleft(), found)
     finally:
         reader.close()
     return found
+
+
+def _compare(
+    conn: psycopg.Connection,
+    reader: SqliteReader,
+    tm: TableMap,
+    counts: RowCounts | None,
+    theirs: Buckets | None,
+    found: _Found,
+) -> None:
+    """Compare one table, both sides measured (waits for the reader's side)."""
+    side = reader.next_side()
+    found.checksums[tm.name] = side.checksum
+    found.ours[tm.name] = RowCounts()
+    if side.digests is not None and theirs is not None:
+        found.changes[tm.name] = diff_table(conn, tm, side.digests, theirs)
+        found.digests[tm.name], found.measured[tm.name] = side.digests, theirs
+        found.counts_before[tm.name] = counts
+    else:
+        found.changes[tm.name] = whole_table(conn, tm, side)
+    _index_early(conn, tm, found)
 
 
 def _loses_rows(changes: TableChanges) -> bool:

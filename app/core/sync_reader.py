@@ -125,6 +125,10 @@ class SqliteReader(threading.Thread):
             raise item
         return item
 
+    def has_side(self) -> bool:
+        """Whether :meth:`next_side` would return (or raise) without waiting."""
+        return not self.sides.empty()
+
     def close(self) -> None:
         """Stop reading and wait for the thread (before the SQLite file is closed)."""
         self.stop.set()
