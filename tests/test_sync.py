@@ -462,6 +462,38 @@ def test_value_postgres_refuses_is_named(tmp_path: Path, target_db: TargetDb) ->
     _fails_unchanged(path, target_db, Refused, "prompts id 1 column message")
 
 
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        (
+            "UPDATE prompts SET prompt_index = 'abc' WHERE id = 2",
+            "prompts id 2 column prompt_index",
+        ),
+        ("UPDATE prompts SET prompt_index = 1.5 WHERE id = 3", "prompts id 3 column prompt_index"),
+        (
+            "UPDATE token_messages SET primary_window_minutes = x'00ff' WHERE id = 1",
+            "token_messages id 1",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named_not_a_crash(
+    tmp_path: Path, target_db: TargetDb, statement: str, named: str
+) -> None:
+    """SQLite lets an INTEGER column hold text, a real or a blob; the fingerprint cannot be
+    formed, and sync refuses as run's dry run does, naming table, row and column."""
+    path = _migrated(tmp_path, target_db, sessions=3)
+    _change(path, lambda c: c.execute(statement))
+    before = _state(target_db)
+    try:
+        plan = plan_sync(path, _target(target_db))
+    except Refused as exc:
+        assert named in exc.message
+    else:
+        assert plan.refusals and named in plan.refusals[0]
+    assert _state(target_db) == before
+    _fails_unchanged(path, target_db, Refused, named)
+
+
 def test_same_new_id_on_both_sides_after_a_sync_is_refused(
     tmp_path: Path, target_db: TargetDb
 ) -> None:

@@ -118,6 +118,16 @@ def copy_table(
     return checksum, repair.changed
 
 
+class Unformattable(ValueError):
+    """A value SQLite holds does not fit its column's binary form (text in an INTEGER column,
+    say). :func:`source_checksum` meets it before the scan has looked at the row; the caller
+    asks the scan (:func:`app.core.scan.scan`) for the exact table, row and column."""
+
+    def __init__(self, table: str, exc: Exception) -> None:
+        super().__init__(f"{table} holds a value its column cannot take ({exc})")
+        self.table = table
+
+
 def source_checksum(
     conn: psycopg.Connection,
     src: SqliteSource,
@@ -151,7 +161,10 @@ def source_checksum(
                     raise Cancelled(CANCELLED)
                 canonical = None
                 if tm.binary:
-                    canonical = canonical_rows(plan, batch)
+                    try:
+                        canonical = canonical_rows(plan, batch)
+                    except (TypeError, ValueError, OverflowError, psycopg.DataError) as exc:
+                        raise Unformattable(tm.name, exc) from exc
                     if hashed:
                         for data in canonical:
                             checksum.update(data)
