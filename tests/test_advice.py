@@ -40,3 +40,25 @@ def test_numbers_in_dialogs_and_guards_are_grouped() -> None:
 
     lines = ClearPlan(fixed_data.TARGET, [("events", 2241)], drop=False).describe()
     assert lines == ["TRUNCATE events  (2,241 rows)"]
+
+
+def test_sync_command_survives_a_posix_shell() -> None:
+    """A review found '?host=...' unquoted in the suggested sync command: zsh expands '?'.
+    The path and the DSN come back from shlex.split exactly, and no password is in it."""
+    import shlex
+
+    from app.core.advice import drop_command, sync_command
+    from app.core.dsn import parse_dsn, to_url
+
+    target = parse_dsn("host=/tmp/sock dbname=x user=u password=pw")
+    command = sync_command("/home/me/AI Log Trail/session data.sqlite", target)
+    words = shlex.split(command)
+    assert words[:4] == [
+        "ailt-migrate",
+        "sync",
+        "--sqlite",
+        "/home/me/AI Log Trail/session data.sqlite",
+    ]
+    assert words[4:] == ["--postgres-dsn", to_url(target), "--execute"]
+    assert "?host=" in to_url(target) and "pw" not in command
+    assert shlex.split(drop_command(target))[-3:] == [to_url(target), "--drop", "--yes"]

@@ -92,7 +92,7 @@ def test_switch_dry_run_then_apply_when_the_target_matches(
     assert "Switched user/config.toml to postgres; the previous version is in" in out
     assert "The password was not written to the config" in out
     assert "AI Log Trail will now write to PostgreSQL at" in out
-    assert "catch up with 'ailt-migrate sync --sqlite s.sqlite --postgres-dsn" in out
+    assert "catch up with: ailt-migrate sync --sqlite s.sqlite --postgres-dsn '" in out
     url = parse_dsn(target_db.url)
     assert f'postgres_dsn = "{url_of(target_db)}"' in env.read_text()
     assert parse_dsn(str(load_dsn(env))).params == url.params

@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 from app.cli.inputs import resolve_inputs
+from app.core.advice import sync_command
 from app.core.config import AppConfig, create_from_example, load_config
 from app.core.credentials import KeyringStore, lookup_for_connect
-from app.core.dsn import Target, mask_dsn, to_url
+from app.core.dsn import Target, mask_dsn
 from app.core.errors import Refused
 from app.core.switch import SwitchPlan, SwitchPreview, apply_switch, preview_switch
 
@@ -158,9 +159,8 @@ def _after_switch(to: str, target: Target | None, sqlite_path: Path) -> str:
         return f"AI Log Trail will read and write {sqlite_path} again."
     return (
         f"AI Log Trail will now write to PostgreSQL at {target.display}. If rows keep "
-        f"arriving in {sqlite_path} (its ingest may still write there), catch up with "
-        f"'ailt-migrate sync --sqlite {sqlite_path} --postgres-dsn {to_url(target)} "
-        "--execute'."
+        f"arriving in {sqlite_path} (its ingest may still write there), catch up with: "
+        f"{sync_command(sqlite_path, target)}"
     )
 
 

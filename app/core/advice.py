@@ -9,6 +9,7 @@ quoted for a POSIX shell.
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 from app.core.dsn import Target, to_url
 
@@ -21,6 +22,19 @@ def dsn_argument(target: Target) -> str:
 def rollback_command(target: Target, *, yes: bool = True) -> str:
     """The command that empties exactly this target."""
     return f"ailt-migrate rollback {dsn_argument(target)}" + (" --yes" if yes else "")
+
+
+def sync_command(sqlite_path: Path | str, target: Target) -> str:
+    """The command that catches exactly this target up with this file."""
+    return (
+        f"ailt-migrate sync --sqlite {shlex.quote(str(sqlite_path))} {dsn_argument(target)} "
+        "--execute"
+    )
+
+
+def drop_command(target: Target) -> str:
+    """The command that drops this target's AI Log Trail tables (to migrate afresh)."""
+    return f"ailt-migrate rollback {dsn_argument(target)} --drop --yes"
 
 
 def cli_repair(repair: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.core.advice import sync_command
 from app.core.connect import PasswordLookup
-from app.core.dsn import Target, to_url
+from app.core.dsn import Target
 from app.core.migrate import Options
 from app.core.sync import SyncPlan, plan_sync
 
@@ -36,10 +37,7 @@ class TargetCheck:
     @property
     def sync_command(self) -> str:
         """The command that catches the target up (no password in it)."""
-        return (
-            f"ailt-migrate sync --sqlite {self.sqlite_path} --postgres-dsn "
-            f"{to_url(self.target)} --execute"
-        )
+        return sync_command(self.sqlite_path, self.target)
 
 
 def check_target(

@@ -31,6 +31,7 @@ from typing import NoReturn
 import psycopg
 from psycopg import sql
 
+from app.core.advice import drop_command
 from app.core.checksum import Checksum
 from app.core.connect import Connected, connect
 from app.core.data_checks import orphans
@@ -264,7 +265,7 @@ def _sync(run: _Run, *, commit: bool) -> SyncResult:
     back and report what stopped the rehearsal."""
     conn = run.conn
     maps = _mapped(conn, run.src)
-    refusals = _schema_refusals(maps, conn)
+    refusals = _schema_refusals(maps, conn, run.connected.target)
     if refusals and commit:
         raise Refused(refusals[0])
     usable = _usable(maps)
@@ -439,7 +440,7 @@ def _usable(maps: list[TableMap]) -> list[TableMap]:
     return [tm for tm in maps if tm.exists and not tm.problems]
 
 
-def _schema_refusals(maps: list[TableMap], conn: psycopg.Connection) -> list[str]:
+def _schema_refusals(maps: list[TableMap], conn: psycopg.Connection, target: Target) -> list[str]:
     """Sentences for targets that do not fit the file; empty when sync can go ahead."""
     if not any(tm.source.known for tm in maps):
         return [
@@ -452,12 +453,17 @@ def _schema_refusals(maps: list[TableMap], conn: psycopg.Connection) -> list[str
             "'ailt-migrate run --execute', then use sync to catch up."
         ]
     out = []
-    missing = [tm.name for tm in maps if not tm.exists]
+    missing = [tm for tm in maps if not tm.exists]
     if missing:
+        why = (
+            "the file comes from a newer AI Log Trail than the migration"
+            if any(tm.source.known for tm in missing)
+            else "they were added to the file after the migration"
+        )
         out.append(
-            f"The target has no table {', '.join(missing)}, which the file holds: the "
-            "file comes from a newer AI Log Trail than the migration. Clear the target "
-            "('ailt-migrate rollback --drop --yes') and migrate again with 'run'."
+            f"The target has no table {', '.join(tm.name for tm in missing)}, which the file "
+            f"holds ({why}), and sync does not change the schema. Clear the target "
+            f"({drop_command(target)}) and migrate again with 'run'."
         )
     bad = [p for tm in maps for p in tm.problems]
     if bad:

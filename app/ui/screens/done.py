@@ -12,8 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
-from app.core.advice import rollback_command
-from app.core.dsn import to_url
+from app.core.advice import rollback_command, sync_command
 from app.core.sync import SyncResult
 from app.ui import formatting
 from app.ui.screens.base import WizardScreen
@@ -87,10 +86,7 @@ def catch_up(state: WizardState) -> str:
     """How to bring PostgreSQL up to date later, when rows keep arriving in SQLite."""
     if state.source is None or state.target is None:
         return "ailt-migrate sync --execute"
-    return (
-        f"ailt-migrate sync --sqlite {state.source.path} --postgres-dsn "
-        f"{to_url(state.target)} --execute"
-    )
+    return sync_command(state.source.path, state.target)
 
 
 def next_steps(state: WizardState) -> Text:
