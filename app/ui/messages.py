@@ -155,6 +155,7 @@ class SwitchPreviewed(Message):
     guard: list[str] = field(default_factory=list)
     error: str | None = None
     checked: bool = True  # False: no SQLite file to compare the target with
+    can_sync: bool = False  # every row compared and sync would bring the target up to date
 
 
 @dataclass

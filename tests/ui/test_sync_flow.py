@@ -67,3 +67,76 @@ async def test_bring_an_earlier_migration_up_to_date(
         files = check.execute("SELECT count(*) FROM files").fetchone()[0]
     with target_db.connect() as pg:
         assert pg.execute("SELECT count(*) FROM files").fetchone() == (files,)
+
+
+async def test_step_7_goes_back_to_the_dry_run_when_rows_arrived_meanwhile(
+    wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb
+) -> None:
+    """A review found step 7 sending the user "back to the dry run", which Back cannot reach
+    after a commit. Its "Bring it up to date…" button does: step 3 compares again, and the
+    sync's steps follow, until step 7 finds the target matching."""
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "4/8")
+        await pilot.press("space", "ctrl+n")
+        await wait_step(pilot, app, "5/8")
+        screen = app.screen
+        assert isinstance(screen, ExecuteScreen)
+        await wait_for(pilot, lambda: screen.outcome is not None, what="the migration")
+        conn = open_writer(sample_db)  # AI Log Trail ingests while the user reads step 6
+        add_file_like(conn, 1, "/sessions/during-the-wizard.jsonl")
+        conn.execute("COMMIT")
+        conn.close()
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "6/8")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "7/8")
+        await wait_for(pilot, lambda: "differ" in status(app, "#guard"), what="the guard")
+        assert "“Bring it up to date…” below" in status(app, "#guard")
+        resync = app.screen.query_one("#resync", Button)
+        assert resync.display
+        await pilot.click("#resync")
+        await wait_step(pilot, app, "3/8")
+        button = app.screen.query_one("#sync", Button)
+        await wait_for(pilot, lambda: button.display, what="the offer to bring it up to date")
+        assert str(button.label) == "Bring it up to date…"
+        await pilot.click("#sync")
+        await wait_step(pilot, app, "4/8")
+        await pilot.press("space", "ctrl+n")
+        await wait_step(pilot, app, "5/8")
+        screen = app.screen
+        assert isinstance(screen, ExecuteScreen)
+        await wait_for(pilot, lambda: screen.outcome is not None, what="the sync")
+        assert status(app, "#outcome").startswith("Committed:"), status(app, "#outcome")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "6/8")
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "7/8")
+        await wait_for(pilot, lambda: "same rows" in status(app, "#guard"), what="the preview")
+        assert not app.screen.query_one("#resync", Button).display
+
+
+async def test_a_target_that_already_matches_leads_on_to_the_switch(
+    wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb
+) -> None:
+    """A review found step 3 a dead end when the target already held the file's rows: Next
+    was off and nothing pointed on. The third button now leads to step 7."""
+    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
+    assert execute(sample_db, target).committed
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        button = app.screen.query_one("#sync", Button)
+        await wait_for(pilot, lambda: button.display, what="the way on")
+        assert str(button.label) == "Go to the switch step…"
+        assert "matches the file" in status(app, "#blocker")
+        await pilot.click("#sync")
+        await wait_step(pilot, app, "7/8")
+        await wait_for(pilot, lambda: "same rows" in status(app, "#guard"), what="the preview")

@@ -100,6 +100,7 @@ class DryRunScreen(WizardScreen):
         self._given = plan
         self._given_sync = sync  # with a given plan: sync's verdict, not looked up (snapshots)
         self._sync: SyncPlan | None = None
+        self._up_to_date = False  # sync found nothing to do: the button leads to step 7
         self._generation = -1
         self._dry_running = False
         self._cancel = threading.Event()
@@ -287,6 +288,7 @@ class DryRunScreen(WizardScreen):
         box.display = bool(plan.not_empty)
         self.wizard.state.sync = None
         self.query_one("#sync", Button).display = False
+        self._up_to_date = False
         self.query_one("#sync-status", StatusLine).clear()
         if not plan.not_empty:
             return
@@ -449,9 +451,16 @@ class DryRunScreen(WizardScreen):
         if sync.up_to_date:
             line.show(
                 "The target already holds exactly this file's rows (every row compared): "
-                "nothing to bring up to date.",
+                "nothing to migrate or bring up to date; switch AI Log Trail over next.",
                 "ok",
             )
+            self.query_one("#blocker", StatusLine).show(
+                "Nothing to do here: the target matches the file.", "ok"
+            )
+            button = self.query_one("#sync", Button)
+            button.label = "Go to the switch step…"
+            button.display = True
+            self._up_to_date = True
             return
         t = sync.totals
         line.show(
@@ -467,7 +476,13 @@ class DryRunScreen(WizardScreen):
 
     @on(Button.Pressed, "#sync")
     def _sync_pressed(self) -> None:
-        """The third way out: confirm, execute and verify a sync instead of a migration."""
+        """The third way out: confirm, execute and verify a sync instead of a migration (or,
+        when the target already matches the file, straight on to the switch)."""
+        if self._up_to_date:
+            from app.ui.screens.switch import SwitchScreen  # switch.py imports this module
+
+            self.app.push_screen(SwitchScreen())
+            return
         if self._sync is None:
             return
         self.wizard.state.sync = self._sync

@@ -23,6 +23,7 @@ from app.ui.dialogs.confirm import ConfirmDialog
 from app.ui.jobs import describe
 from app.ui.messages import SwitchApplied, SwitchPreviewed
 from app.ui.screens.base import WizardScreen
+from app.ui.screens.dry_run import DryRunScreen
 from app.ui.widgets.diff_view import DiffView
 from app.ui.widgets.nav_bar import NavBar
 from app.ui.widgets.status_line import StatusLine
@@ -72,6 +73,7 @@ class SwitchScreen(WizardScreen):
         with Horizontal(classes="row buttons"):
             yield Button("Apply change", id="apply", compact=True, variant="primary")
             yield Button("Create the config from the example", id="create-config", compact=True)
+            yield Button("Bring it up to date…", id="resync", compact=True)
         yield StatusLine(id="switch-status")
         yield DiffView(id="diff")
 
@@ -100,6 +102,7 @@ class SwitchScreen(WizardScreen):
         if self._revisit:
             self.query_one(NavBar).set_next(label="Close")
         self.query_one("#create-config").display = False
+        self.query_one("#resync").display = False
         if self._given is not None:
             self._previewed(self._given)
         else:
@@ -137,14 +140,22 @@ class SwitchScreen(WizardScreen):
             lookup = lookup_for_connect(self.wizard.deps.credential_store)
             preview = preview_switch(self.wizard.deps.config_path, to, target, sqlite_path, lookup)
             guard = list(preview.mismatches)
-            if guard and preview.sync_command is not None:  # every row compared: offer sync
+            can_sync = bool(guard) and preview.sync_command is not None  # every row compared
+            if can_sync:
+                how = (
+                    "“Bring it up to date…” below, or run: "
+                    if self._dry_run_screen() is not None
+                    else "run: "
+                )
                 guard.append(
                     f"{formatting.count(preview.differing_rows)} row(s) differ. Bring the target "
-                    "up to date first: back to the dry run (“Bring it up to date”) or "
-                    f"{preview.sync_command}."
+                    f"up to date first: {how}{preview.sync_command}"
                 )
             message = SwitchPreviewed(
-                preview.plan, guard, checked=preview.checked or to != "postgres"
+                preview.plan,
+                guard,
+                checked=preview.checked or to != "postgres",
+                can_sync=can_sync,
             )
         except Exception as exc:
             message = SwitchPreviewed(error=describe(exc, target.secrets() if target else []))
@@ -157,6 +168,7 @@ class SwitchScreen(WizardScreen):
         missing = not self.wizard.deps.config_path.exists()
         self.query_one("#create-config").display = missing
         self._plan, self._guard = message.plan, message.guard
+        self.query_one("#resync").display = message.can_sync and self._dry_run_screen() is not None
         if message.plan is None:
             guard.show(message.error or "The config could not be read.", "error")
             self.query_one(DiffView).show_diff("")
@@ -175,6 +187,24 @@ class SwitchScreen(WizardScreen):
         if not message.plan.changed:
             guard.show(f"The config already uses {message.plan.to}: nothing to change.", "ok")
         self.query_one("#apply", Button).disabled = not message.plan.changed
+
+    def _dry_run_screen(self) -> DryRunScreen | None:
+        """Step 3, when this wizard came through it (not with "Switch backend only")."""
+        for screen in self.app.screen_stack:
+            if isinstance(screen, DryRunScreen):
+                return screen
+        return None
+
+    @on(Button.Pressed, "#resync")
+    def _resync(self) -> None:
+        """Back to the dry run, which compares again and offers "Bring it up to date"."""
+        dry_run = self._dry_run_screen()
+        if dry_run is None:
+            return
+        while self.app.screen is not dry_run:  # the committed steps have nothing to undo
+            self.app.pop_screen()
+        dry_run.allow_back(True)
+        dry_run.action_rerun()
 
     @on(Button.Pressed, "#create-config")
     def _create_config(self) -> None:
