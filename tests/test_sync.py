@@ -494,6 +494,33 @@ def test_a_value_of_the_wrong_type_is_named_not_a_crash(
     _fails_unchanged(path, target_db, Refused, named)
 
 
+def test_another_file_or_an_older_copy_is_refused_before_it_deletes_anything(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A review synced a smaller, unrelated AI Log Trail file into a migrated target: it
+    deleted most rows, ids above that file's AUTOINCREMENT counter included. The counter never
+    goes back, so a counter below the ids the target noted proves another file (or an older
+    copy): dry run and execute refuse (exit 3) and write nothing."""
+    path = _migrated(tmp_path, target_db, sessions=6)
+    older = tmp_path / "older.sqlite"
+    older.write_bytes(path.read_bytes())
+    _change(path, _new_file)
+    assert execute_sync(path, _target(target_db)).committed  # the note moves past the copy
+    (tmp_path / "other").mkdir()
+    other = sample_db(tmp_path / "other", sessions=2)
+    for wrong in (other, older):
+        before = _state(target_db)
+        plan = plan_sync(wrong, _target(target_db))
+        assert (
+            plan.refusals
+            and "does not look like the file the target came from" in (plan.refusals[0])
+        )
+        assert "AUTOINCREMENT counter for files" in plan.refusals[0]
+        assert _state(target_db) == before
+        _fails_unchanged(wrong, target_db, Refused, "another file or an older copy")
+    assert plan_sync(path, _target(target_db)).up_to_date  # the right file still is
+
+
 def test_same_new_id_on_both_sides_after_a_sync_is_refused(
     tmp_path: Path, target_db: TargetDb
 ) -> None:

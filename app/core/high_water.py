@@ -18,6 +18,7 @@ import re
 import psycopg
 from psycopg import sql
 
+from app.core.sqlite_ddl import tokenize
 from app.core.target_schema import TableMap
 
 NOTE = "ailt-migrate: ids up to {} came from SQLite"
@@ -113,3 +114,34 @@ def next_value(conn: psycopg.Connection, tm: TableMap) -> int | None:
     if state is None:
         return None
     return int(state[0]) + 1 if state[1] else int(state[0])
+
+
+def autoincrement_counter(tm: TableMap) -> int | None:
+    """SQLite's AUTOINCREMENT counter for the table: its ``sqlite_sequence`` entry, 0 for an
+    AUTOINCREMENT table that never held a row (no entry yet), None without AUTOINCREMENT."""
+    if tm.source.autoincrement_seq is not None:
+        return tm.source.autoincrement_seq
+    declared = any(t.kind == "word" and t.upper == "AUTOINCREMENT" for t in tokenize(tm.source.sql))
+    return 0 if declared else None
+
+
+def not_the_source(conn: psycopg.Connection, tm: TableMap) -> str | None:
+    """Why the file cannot be the one the target's rows came from, or None.
+
+    The note says ids up to N came from SQLite; an AUTOINCREMENT counter never goes back
+    ("the largest ROWID ever used", sqlite.org/autoinc.html), so a counter below N means
+    another file, or an older copy of the right one. Syncing it would delete rows the file
+    never held, PostgreSQL's own among them.
+    """
+    counter = autoincrement_counter(tm)
+    noted = recorded(conn, tm)
+    if counter is None or noted is None or counter >= noted:
+        return None
+    return (
+        f"This does not look like the file the target came from: {tm.name}'s ids up to "
+        f"{noted:,} came from SQLite (noted on its sequence by the last run or sync), but "
+        f"this file's AUTOINCREMENT counter for {tm.name} stands at {counter:,}, and SQLite "
+        "never moves it back. It is another file or an older copy, and sync would delete "
+        "rows it never held: choose the file AI Log Trail writes now (or migrate this one "
+        "into an empty database)."
+    )

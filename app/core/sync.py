@@ -44,7 +44,7 @@ from app.core.errors import (
     Refused,
     VerificationFailed,
 )
-from app.core.high_water import cannot_advance
+from app.core.high_water import cannot_advance, not_the_source
 from app.core.high_water import record as record_high_water
 from app.core.migrate import Options
 from app.core.plan import Plan, TablePlan
@@ -266,9 +266,10 @@ def _sync(run: _Run, *, commit: bool) -> SyncResult:
     conn = run.conn
     maps = _mapped(conn, run.src)
     refusals = _schema_refusals(maps, conn, run.connected.target)
+    usable = _usable(maps)
+    refusals += [r for tm in usable if (r := not_the_source(conn, tm))][:1]
     if refusals and commit:
         raise Refused(refusals[0])
-    usable = _usable(maps)
     if usable:
         _lock(conn, usable)
     found = _diff_all(run, usable)
