@@ -263,3 +263,97 @@ def test_dry_run_and_execute_end_alike_when_a_trigger_changes_rows(
     assert dry.returncode == done.returncode == 5, (dry.stderr, done.stderr)
     for proc in (dry, done):
         assert "shout on prompts" in proc.stderr and "Please report" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["sync", "run"])
+def test_an_unwritable_report_path_stops_before_anything_is_written(
+    tmp_path: Path, target_db: TargetDb, command: str
+) -> None:
+    """A review's --report into a folder it could not write: sync committed, then said
+    "nothing was changed". The path is now checked first (here its folder is a file, which
+    even root cannot write into)."""
+    path = _migrated(tmp_path, target_db) if command == "sync" else sample_db(tmp_path)
+    if command == "sync":
+        _ingest_more(path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    before = _state(target_db) if command == "sync" else None
+    proc = cli(
+        tmp_path,
+        command,
+        "--sqlite",
+        str(path),
+        "--postgres-dsn",
+        target_db.url,
+        "--execute",
+        "--report",
+        str(blocker / "r.json"),
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "The report cannot be written to" in proc.stderr and "nothing was done" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    if command == "sync":
+        assert _state(target_db) == before
+    else:
+        with target_db.connect() as conn:
+            assert conn.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchone() == (0,)
+
+
+def test_a_deadlock_with_another_session_is_one_sentence(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A review ran two syncs at once: one ended with "the connection was lost (deadlock
+    detected)". Here another session holds a read lock sync's index clean-up must wait for,
+    then asks for a table sync holds: PostgreSQL stops sync, which says so and keeps nothing."""
+    import threading
+
+    import psycopg
+
+    path = _migrated(tmp_path, target_db)
+    _ingest_more(path, reingest=(2, 3))  # enough deleted parents for helper indexes
+    before = _state(target_db)
+    other = psycopg.connect(target_db.server.conninfo(target_db.name))
+    tables = [
+        r[0] for r in other.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    ]
+    for table in tables:  # a reader's locks, held until its transaction ends
+        other.execute(f'SELECT 1 FROM "{table}" LIMIT 1')
+    other.execute("SET deadlock_timeout = '60s'")  # sync is the one that notices
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(HOME=str(tmp_path), PGPASSWORD=CANARY_PASSWORD)
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "sync",
+            "--sqlite",
+            str(path),
+            "--postgres-dsn",
+            target_db.url,
+            "--execute",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_query(target_db, proc, "DROP INDEX%", "sync's index clean-up")
+        locker = threading.Thread(
+            target=lambda: other.execute("LOCK TABLE files IN EXCLUSIVE MODE"), daemon=True
+        )
+        locker.start()
+        _, err = proc.communicate(timeout=60)
+        locker.join(timeout=30)
+    finally:
+        other.rollback()
+        other.close()
+    assert proc.returncode == 3, err
+    assert "at the same time" in err and "nothing was committed" in err and "Traceback" not in err
+    wait_for_disconnect(target_db)
+    assert _state(target_db) == before

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from app.cli.inputs import flags_or_config
 from app.cli.session import (
     cancel_on_sigint,
+    check_report,
     emit,
     engine_options,
     phase_printer,
@@ -80,6 +81,7 @@ def handle(args: argparse.Namespace) -> int:
             f"or set [ingest] db_path in {args.config}."
         )
     options = engine_options(args)
+    check_report(args)
     if not args.execute:
         return _dry_run(args, inputs.sqlite, inputs.target, options)
     return _execute(args, inputs.sqlite, inputs.target, options)
@@ -125,6 +127,6 @@ def _execute(args: argparse.Namespace, sqlite: Path, target: Target, options: Op
         finally:
             progress.close()
     data = result_to_dict(result)
-    emit(args, data, render_result(result))
+    emit(args, data, render_result(result), committed=result.committed)
     save_default_report(args, data)
     return ExitCode.OK

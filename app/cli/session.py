@@ -14,6 +14,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from app.core.errors import MigrateError
+
 if TYPE_CHECKING:
     from app.core.dsn import Target
     from app.core.migrate import Options
@@ -52,8 +54,22 @@ def phase_printer(args: argparse.Namespace) -> Callable[[str], None]:
     return phase
 
 
-def emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
-    """Print the JSON or the text form, and save the JSON to ``--report FILE`` if given."""
+def check_report(args: argparse.Namespace) -> None:
+    """Refuse an unwritable ``--report FILE`` before anything runs (raises ``BadInput``)."""
+    if getattr(args, "report", None):
+        from app.core.report import check_report_path
+
+        check_report_path(args.report)
+
+
+def emit(
+    args: argparse.Namespace, data: dict[str, object], text: str, *, committed: bool = False
+) -> None:
+    """Print the JSON or the text form, and save the JSON to ``--report FILE`` if given.
+
+    ``committed``: the target has changed, so a report that cannot be written (checked
+    beforehand, but a disk can fill up) is a warning, not the command's error.
+    """
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -61,7 +77,16 @@ def emit(args: argparse.Namespace, data: dict[str, object], text: str) -> None:
     if getattr(args, "report", None):
         from app.core.report import write_report
 
-        write_report(data, args.report)
+        try:
+            write_report(data, args.report)
+        except MigrateError as exc:
+            if not committed:
+                raise
+            print(
+                f"ailt-migrate: warning: committed, but {exc.message[0].lower()}{exc.message[1:]}",
+                file=sys.stderr,
+            )
+            return
         print(f"Report saved: {args.report}", file=sys.stderr)
 
 

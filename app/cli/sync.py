@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from app.cli.inputs import flags_or_config
 from app.cli.session import (
     cancel_on_sigint,
+    check_report,
     emit,
     engine_options,
     phase_printer,
@@ -75,6 +76,7 @@ def handle(args: argparse.Namespace) -> int:
             f"or set [ingest] db_path in {args.config}."
         )
     options = engine_options(args)
+    check_report(args)
     started = time.monotonic()
     if not args.execute:
         plan = plan_sync(inputs.sqlite, inputs.target, options, on_phase=phase_printer(args))
@@ -90,7 +92,7 @@ def handle(args: argparse.Namespace) -> int:
         return ExitCode.OK
     result = _execute(inputs.sqlite, inputs.target, options)
     data = sync_result_to_dict(result)
-    emit(args, data, render_sync_result(result))
+    emit(args, data, render_sync_result(result), committed=result.committed)
     if result.committed:
         save_default_report(args, data)
     return ExitCode.OK

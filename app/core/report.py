@@ -6,6 +6,7 @@ Both use the same keys, so scripts can read either.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,32 @@ def save_report(data: dict[str, Any], reports_dir: Path) -> Path:
         n += 1
         path = reports_dir / f"{stem}-{n}.json"
     return write_report(data, path)
+
+
+def check_report_path(path: Path) -> None:
+    """Refuse a report path that cannot be written, before anything runs.
+
+    ``--execute`` writes the report after it commits; finding out then would leave the
+    user with a committed target and an error. Raises ``BadInput``.
+    """
+    if path.is_dir():
+        raise BadInput(
+            f"{path} is a folder: give the report a file name, e.g. "
+            f"{path / 'ailt-migrate-report.json'}."
+        )
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:  # mkdir(parents=True) creates these
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise BadInput(
+            f"The report cannot be written to {path} ({folder} is not a folder this user "
+            "may write in): choose another file; nothing was done."
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        raise BadInput(
+            f"The report cannot be written to {path} (the file is read-only): choose another "
+            "file; nothing was done."
+        )
 
 
 def write_report(data: dict[str, Any], path: Path) -> Path:

@@ -239,6 +239,13 @@ def _guarded(run: _Run, work: Callable[[], SyncResult]) -> SyncResult:
             "ingesting into PostgreSQL?): wait for it to finish, then run sync "
             "again."
         ) from None
+    except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):  # another sync
+        _rollback(conn)
+        raise Refused(
+            "Another sync or program changed the target's tables at the same time, and "
+            "PostgreSQL stopped this sync to let it finish; nothing was committed: run sync "
+            "again."
+        ) from None
     except psycopg.errors.ForeignKeyViolation as exc:
         _rollback(conn)
         _refuse_orphans(run.src, conn, exc, target)
