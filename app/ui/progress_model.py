@@ -22,23 +22,31 @@ class TableProgress:
     started: float | None = None
     finished: float | None = None
     rolled_back: bool = False
+    verbs: tuple[str, str] = ("copying", "copied")  # ("comparing", "compared") for a sync
 
     @property
     def state(self) -> str:
-        """waiting | copying | copied, or rolled back once the migration did not commit."""
+        """waiting | copying | copied (or the sync's verbs), or rolled back once the
+        migration did not commit."""
         if self.rolled_back and self.started is not None:
             return "rolled back"
         if self.finished is not None:
-            return "copied"
-        return "copying" if self.started is not None else "waiting"
+            return self.verbs[1]
+        return self.verbs[0] if self.started is not None else "waiting"
 
 
 class ProgressModel:
     """Counts reported by the engine, turned into the figures the execute screen shows."""
 
-    def __init__(self, tables: list[tuple[str, int]], clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        tables: list[tuple[str, int]],
+        clock: Callable[[], float],
+        verbs: tuple[str, str] = ("copying", "copied"),
+    ) -> None:
         self.clock = clock
-        self.tables = {name: TableProgress(name, total) for name, total in tables}
+        self.verbs = verbs
+        self.tables = {name: TableProgress(name, total, verbs=verbs) for name, total in tables}
         self.started = clock()
         self.finished: float | None = None
 
@@ -53,7 +61,7 @@ class ProgressModel:
         """Record a count taken at ``at`` (default: now) for a table that started at
         ``started`` (default: its first report); a table ends at its total."""
         now = self.clock() if at is None else at
-        entry = self.tables.setdefault(table, TableProgress(table, total))
+        entry = self.tables.setdefault(table, TableProgress(table, total, verbs=self.verbs))
         entry.total, entry.done = total, done
         if started is not None:
             entry.started = started

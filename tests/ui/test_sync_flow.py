@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import Button
+from textual.widgets import Button, ProgressBar
 
 from app.core.dsn import parse_dsn
 from app.core.migrate import execute
@@ -48,6 +48,7 @@ async def test_bring_an_earlier_migration_up_to_date(
         await pilot.click("#sync")
         await wait_step(pilot, app, "4/8")
         assert "Bring up to date" in screen_text(app)
+        assert str(app.screen.query_one("#next", Button).label) == "Start sync"
         await pilot.press("space", "ctrl+n")
         await wait_step(pilot, app, "5/8")
         screen = app.screen
@@ -56,6 +57,12 @@ async def test_bring_an_earlier_migration_up_to_date(
         assert status(app, "#outcome").startswith(f"Committed: {expected['insert']:,} inserted"), (
             status(app, "#outcome")
         )
+        # A review saw the bar stop at 5 % and "5 of 79 copied": the table counts the rows
+        # compared (all of them), and the bar is full once committed.
+        bar = screen.query_one("#overall", ProgressBar)
+        assert bar.percentage == 1.0
+        for entry in screen.model.tables.values():
+            assert (entry.state, entry.done) == ("compared", entry.total)
         await pilot.press("ctrl+n")
         await wait_step(pilot, app, "6/8")
         assert status(app, "#verdict").startswith("All 10 tables match")

@@ -136,7 +136,9 @@ class ConfirmScreen(WizardScreen):
         )
 
     def on_mount(self) -> None:
-        """Focus the box, not the Start button."""
+        """Focus the box, not the Start button (which says what it starts)."""
+        if self.wizard.state.sync is not None:
+            self.query_one(NavBar).set_next(label="Start sync")
         for box in self.query("#consent").results(Checkbox):
             box.focus()
             self.query_one(NavBar).hint("Tick the box to enable Start.")

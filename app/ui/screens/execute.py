@@ -107,7 +107,10 @@ class ExecuteScreen(WizardScreen):
         """Lay out the tables from the plan and start, unless told not to (snapshots)."""
         plan = self.wizard.state.plan
         tables = [(t.name, t.source_rows) for t in plan.tables] if plan else []
-        self.model = ProgressModel(tables, self.wizard.deps.clock)
+        # A sync reads every row to compare it, then writes only the changed ones: the
+        # table counts the comparison (the phase line names the table being written).
+        verbs = ("comparing", "compared") if self._sync else ("copying", "copied")
+        self.model = ProgressModel(tables, self.wizard.deps.clock, verbs)
         self.query_one("#overall", ProgressBar).update(total=max(self.model.total, 1), progress=0)
         table = self.query_one("#progress", DataTable)
         for name, total in tables:
@@ -208,8 +211,15 @@ class ExecuteScreen(WizardScreen):
         if self.running:
             self.query_one("#phase", StatusLine).show(message.phase + "…", "busy")
 
+    @property
+    def _sync(self) -> bool:
+        return self.wizard.state.sync is not None
+
     @on(MigrationProgress)
     def _progress(self, message: MigrationProgress) -> None:
+        entry = self.model.tables.get(message.table)
+        if self._sync and entry is not None and entry.finished is not None:
+            return  # the changed rows being written: the phase line says so
         self.model.update(message.table, message.done, message.total, message.at, message.started)
         self._refresh_row(message.table)
         self.query_one("#overall", ProgressBar).update(progress=self.model.done)
@@ -260,7 +270,8 @@ class ExecuteScreen(WizardScreen):
             self._question.dismiss(False)  # the question came too late: say what happened
             if message.result is not None:
                 self.notify(
-                    "The migration finished before it could be cancelled.",
+                    f"The {'sync' if self._sync else 'migration'} finished before it could be "
+                    "cancelled.",
                     severity="warning",
                     timeout=6,
                 )
@@ -273,7 +284,7 @@ class ExecuteScreen(WizardScreen):
             self.query_one("#phase", StatusLine).show(
                 "Cancelled." if message.cancelled else "Stopped.", "warning"
             )
-            text = message.error or "The migration failed."
+            text = message.error or f"The {'sync' if self._sync else 'migration'} failed."
             if not message.cancelled:
                 text += " " + UNCHANGED
             self.query_one("#outcome", StatusLine).show(
@@ -286,7 +297,8 @@ class ExecuteScreen(WizardScreen):
         state = self.wizard.state
         state.result, state.report_path = result, message.report_path
         state.target_generation += 1
-        self.query_one("#overall", ProgressBar).update(progress=self.model.total)
+        total = max(self.model.total, 1)
+        self.query_one("#overall", ProgressBar).update(total=total, progress=total)
         rate = result.rows_copied / result.elapsed_s if result.elapsed_s else None
         self.query_one("#phase", StatusLine).show("Committed.", "ok")
         self.query_one("#outcome", StatusLine).show(
@@ -321,13 +333,14 @@ class ExecuteScreen(WizardScreen):
         if not self.running or self._asked:
             return
         self._asked = True
+        what = "sync" if self._sync else "migration"
         self._question = ConfirmDialog(
-            "Cancel the migration?",
+            f"Cancel the {what}?",
             [
                 "Nothing has been committed yet.",
                 "Cancelling rolls everything back: the target stays unchanged.",
             ],
-            yes="Cancel migration",
+            yes=f"Cancel {what}",
             no="Keep going",
             danger=True,
         )
