@@ -158,7 +158,7 @@ def _after_switch(to: str, target: Target | None, sqlite_path: Path) -> str:
     if to != "postgres" or target is None:
         return f"AI Log Trail will read and write {sqlite_path} again."
     return (
-        f"AI Log Trail will now write to PostgreSQL at {target.display}. If rows keep "
+        f"AI Log Trail will now write to PostgreSQL at {target.key}. If rows keep "
         f"arriving in {sqlite_path} (its ingest may still write there), catch up with: "
         f"{sync_command(sqlite_path, target)}"
     )

@@ -169,3 +169,17 @@ def test_dsn_password_is_masked_as_typed(typed: str, shown: str) -> None:
     from app.ui.widgets.dsn_input import masked
 
     assert masked(typed) == shown
+
+
+def test_done_says_where_ai_log_trail_writes_without_a_password_field() -> None:
+    """A review read "password=****" on the Done screen although the config holds none: the
+    line names the database as user@host:port/dbname."""
+    from app.ui.screens.done import writes_to
+    from app.ui.state import WizardState
+    from tests.ui import fixed_data
+
+    state = WizardState(target=fixed_data.TARGET.with_password("s3cret"))
+    state.switched_to = "postgres"
+    line = writes_to(state)
+    assert line == f"AI Log Trail now writes to PostgreSQL at {fixed_data.TARGET.key}"
+    assert "password" not in line and "s3cret" not in line

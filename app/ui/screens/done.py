@@ -74,7 +74,7 @@ def writes_to(state: WizardState) -> str:
     """Where AI Log Trail writes from now on, plainly."""
     sqlite = formatting.shown_path(state.source.path) if state.source else "the SQLite file"
     if state.switched_to == "postgres" and state.target is not None:
-        return f"AI Log Trail now writes to PostgreSQL at {state.target.display}"
+        return f"AI Log Trail now writes to PostgreSQL at {state.target.key}"
     if state.switched_to == "sqlite":
         return f"AI Log Trail writes to the SQLite file {sqlite} again"
     if state.backup_path is not None:
