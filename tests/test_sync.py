@@ -684,6 +684,36 @@ def test_a_moved_prompt_keeps_its_children_when_a_foreign_key_does_not_cascade(
     _assert_identical(path, target_db)
 
 
+def test_a_row_moved_under_a_new_parent_of_its_own_table(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A review: a tree gets a new root and an old node moves under it. The update points to
+    a row the same sync inserts; inserting first lets the foreign key find it."""
+    path = sample_db(tmp_path)
+    lite = sqlite3.connect(path)
+    lite.execute(
+        "CREATE TABLE tree (id INTEGER PRIMARY KEY, "
+        "up INTEGER REFERENCES tree(id) ON DELETE CASCADE, name TEXT)"
+    )
+    lite.execute("INSERT INTO tree VALUES (1, NULL, 'root'), (2, 1, 'a'), (3, 1, 'b')")
+    lite.commit()
+    lite.close()
+    assert execute(path, _target(target_db)).committed
+    _change(
+        path,
+        lambda c: c.execute("INSERT INTO tree VALUES (500, NULL, 'new root'), (501, 500, 'c')"),
+        lambda c: c.execute("UPDATE tree SET up = 500 WHERE id = 3"),
+    )
+    plan = plan_sync(path, _target(target_db))
+    assert not plan.refusals and plan.changes["tree"].counts == {
+        "insert": 2,
+        "update": 1,
+        "delete": 0,
+    }
+    assert execute_sync(path, _target(target_db)).committed
+    _assert_identical(path, target_db)
+
+
 @pytest.mark.parametrize(
     "ddl",
     [

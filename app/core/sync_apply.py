@@ -98,24 +98,43 @@ def upsert_rows(
         raise Cancelled("Cancelled: nothing was committed, the target is unchanged.")
     key = key_ident(tm)
     others = [c.ident for c in tm.copied if c.name != tm.source.integer_pk]
-    updated = 0
-    if changes.updates and others:
+
+    def update() -> int:
+        if not (changes.updates and others):
+            return 0
         sets = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(c) for c in others)
-        updated = conn.execute(
+        return conn.execute(
             sql.SQL(
                 "UPDATE {tbl} AS t SET {sets} FROM {scratch} AS s WHERE t.{key} = s.{key}"
             ).format(tbl=tm.ident, sets=sets, scratch=SCRATCH, key=key)
         ).rowcount
-    inserted = conn.execute(
-        sql.SQL(
-            "INSERT INTO {tbl} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {scratch} AS s "
-            "WHERE NOT EXISTS (SELECT 1 FROM {tbl} AS t WHERE t.{key} = s.{key}) "
-            # in key order, so the new rows land on disk in the order verification reads them
-            "ORDER BY s.{key}"
-        ).format(tbl=tm.ident, cols=cols, scratch=SCRATCH, key=key)
-    ).rowcount
+
+    def insert() -> int:
+        return conn.execute(
+            sql.SQL(
+                "INSERT INTO {tbl} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} "
+                "FROM {scratch} AS s "
+                "WHERE NOT EXISTS (SELECT 1 FROM {tbl} AS t WHERE t.{key} = s.{key}) "
+                # in key order, so the new rows land on disk in the order verification reads
+                "ORDER BY s.{key}"
+            ).format(tbl=tm.ident, cols=cols, scratch=SCRATCH, key=key)
+        ).rowcount
+
+    # A foreign key is checked at the end of each statement: an updated row may point to a
+    # row of its own table that is new (a tree's new parent), so such tables insert first.
+    # Elsewhere updates go first: they may free a UNIQUE value that a new row takes.
+    if _refers_to_itself(tm):
+        inserted = insert()
+        updated = update()
+    else:
+        updated = update()
+        inserted = insert()
     conn.execute(sql.SQL("DROP TABLE {}").format(SCRATCH))
     return RowCounts(inserted=inserted, updated=updated)
+
+
+def _refers_to_itself(tm: TableMap) -> bool:
+    return any(fk.parent.lower() == tm.name.lower() for fk in tm.source.foreign_keys)
 
 
 def changed_rows(
