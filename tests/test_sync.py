@@ -684,6 +684,28 @@ def test_a_moved_prompt_keeps_its_children_when_a_foreign_key_does_not_cascade(
     _assert_identical(path, target_db)
 
 
+def test_rows_trading_unique_values_are_refused_with_a_way_forward(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """Two files trade paths in SQLite (a valid state); PostgreSQL checks UNIQUE row by row,
+    so the UPDATE cannot pass. The sentence names the constraint and what to do."""
+    path = _migrated(tmp_path, target_db, sessions=3)
+
+    def swap(c: sqlite3.Connection) -> None:
+        one, two = (
+            r[0] for r in c.execute("SELECT path FROM files WHERE id IN (1, 2) ORDER BY id")
+        )
+        c.execute("UPDATE files SET path = 'tmp' WHERE id = 1")
+        c.execute("UPDATE files SET path = ? WHERE id = 2", [one])
+        c.execute("UPDATE files SET path = ? WHERE id = 1", [two])
+
+    _change(path, swap)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.refusals and "files_path_key" in plan.refusals[0]
+    assert "through a temporary value" in plan.refusals[0]
+    _fails_unchanged(path, target_db, Refused, "unique constraint files_path_key")
+
+
 def test_a_row_moved_under_a_new_parent_of_its_own_table(
     tmp_path: Path, target_db: TargetDb
 ) -> None:

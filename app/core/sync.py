@@ -249,6 +249,18 @@ def _guarded(run: _Run, work: Callable[[], SyncResult]) -> SyncResult:
     except psycopg.errors.ForeignKeyViolation as exc:
         _rollback(conn)
         _refuse_orphans(run.src, conn, exc, target)
+    except psycopg.errors.UniqueViolation as exc:
+        _rollback(conn)
+        # SQLite holds no duplicate (its own UNIQUE index would refuse it): rows trade values,
+        # which PostgreSQL's row-by-row check of a non-deferrable constraint cannot pass.
+        table, constraint = exc.diag.table_name or "?", exc.diag.constraint_name or "?"
+        raise Refused(
+            f"PostgreSQL's unique constraint {constraint} refused a change to {table}: a value "
+            "sync writes there is still held by another row, as when rows trade values "
+            "(PostgreSQL checks the constraint row by row as sync updates them). Make the "
+            "same exchange in PostgreSQL through a temporary value, then sync again; nothing "
+            "was committed."
+        ) from None
     except psycopg.OperationalError as exc:
         _rollback(conn)
         raise ConnectFailed(
