@@ -147,3 +147,36 @@ async def test_a_target_that_already_matches_leads_on_to_the_switch(
         await pilot.click("#sync")
         await wait_step(pilot, app, "7/8")
         await wait_for(pilot, lambda: "same rows" in status(app, "#guard"), what="the preview")
+
+
+async def test_rows_that_arrive_after_the_dry_run_are_said_to_have(
+    wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb
+) -> None:
+    """A review confirmed 707 changes and saw 920 applied without a word: sync applies the
+    file as it is when it runs (and verifies it), and step 5 now says the file changed."""
+    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
+    assert execute(sample_db, target).committed
+    conn = open_writer(sample_db)
+    add_file_like(conn, 1, "/sessions/before-the-dry-run.jsonl")
+    conn.execute("COMMIT")
+    conn.close()
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        button = app.screen.query_one("#sync", Button)
+        await wait_for(pilot, lambda: button.display, what="the offer to bring it up to date")
+        await pilot.click("#sync")
+        await wait_step(pilot, app, "4/8")
+        conn = open_writer(sample_db)  # AI Log Trail ingests while the user reads step 4
+        add_file_like(conn, 2, "/sessions/after-the-dry-run.jsonl")
+        conn.execute("COMMIT")
+        conn.close()
+        await pilot.press("space", "ctrl+n")
+        await wait_step(pilot, app, "5/8")
+        screen = app.screen
+        assert isinstance(screen, ExecuteScreen)
+        await wait_for(pilot, lambda: screen.outcome is not None, what="the sync")
+        assert "The file changed after the dry run" in status(app, "#outcome")
+    assert plan_sync(sample_db, target).up_to_date

@@ -45,18 +45,26 @@ UNCHANGED = (
 )
 
 
-def _sync_outcome(result: SyncResult) -> str:
+def _sync_outcome(result: SyncResult, confirmed: dict[str, int] | None = None) -> str:
+    """What the sync did; ``confirmed``: the totals step 4 showed, when the file has changed
+    since (AI Log Trail kept ingesting), so that the user sees the difference."""
     t = result.sync.totals
     if not result.committed:
         return (
             "Committed nothing: the target already holds exactly the file's rows "
             "(every row compared)."
         )
-    return (
+    text = (
         f"Committed: {formatting.count(t['insert'])} inserted, "
         f"{formatting.count(t['update'])} updated, {formatting.count(t['delete'])} deleted; "
         f"every table verified in {result.elapsed_s:.1f} s."
     )
+    if confirmed is not None and confirmed != t:
+        text += (
+            f" The file changed after the dry run (step 4 showed "
+            f"{formatting.count(sum(confirmed.values()))} changes): these are its rows now."
+        )
+    return text
 
 
 class ExecuteScreen(WizardScreen):
@@ -302,7 +310,7 @@ class ExecuteScreen(WizardScreen):
         rate = result.rows_copied / result.elapsed_s if result.elapsed_s else None
         self.query_one("#phase", StatusLine).show("Committed.", "ok")
         self.query_one("#outcome", StatusLine).show(
-            _sync_outcome(result)
+            _sync_outcome(result, state.sync.totals if state.sync else None)
             if isinstance(result, SyncResult)
             else f"Committed: {formatting.count(result.rows_copied)} rows copied and verified "
             f"in {result.elapsed_s:.1f} s ({formatting.rate(rate)}).",
