@@ -114,6 +114,8 @@ class SqliteReader(threading.Thread):
             is_cancelled=self.stopped,
             hashed=digests is None,  # fingerprinted tables are verified by their buckets
         )
+        if done[0] != total:  # the guess was off: the last report gives the real count
+            self.on_progress(tm.name, done[0], done[0])
         return SourceSide(tm.name, checksum, digests, ids)
 
     # --- the consumer's side ----------------------------------------------------------------

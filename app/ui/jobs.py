@@ -42,6 +42,6 @@ class ProgressThrottle:
 
     def __call__(self, table: str, done: int, total: int) -> None:
         now = self._clock()
-        if done in (0, total) or now - self._last_sent >= self._interval_s:
+        if done == 0 or done >= total or now - self._last_sent >= self._interval_s:
             self._last_sent = now
             self._send(table, done, total)

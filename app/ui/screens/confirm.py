@@ -108,6 +108,7 @@ class ConfirmScreen(WizardScreen):
     NEXT_LABEL = "Start migration"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "next", "Start migration"),
+        Binding("ctrl+n", "start_sync", "Start sync"),  # the footer names what starts
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -148,6 +149,19 @@ class ConfirmScreen(WizardScreen):
         self.allow_next(event.value)
         self.query_one(NavBar).hint("" if event.value else "Tick the box to enable Start.")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """One of the two Start keys shows: the migration's or the sync's."""
+        syncing = self.wizard.state.sync is not None
+        if action == "next" and syncing:
+            return False
+        if action == "start_sync":
+            return super().check_action("next", parameters) if syncing else False
+        return super().check_action(action, parameters)
+
     def action_next(self) -> None:
-        """Start: the execute screen runs the migration."""
+        """Start: the execute screen runs the migration (or the sync)."""
         self.wizard.advance(self.STEP)
+
+    def action_start_sync(self) -> None:
+        """Start the sync (ctrl+n when bringing the target up to date)."""
+        self.action_next()

@@ -59,6 +59,7 @@ STATUS_STYLES = {
 }
 MAX_PROBLEMS_SHOWN = 200
 DETAIL_CHARS = 20  # the objects table's Detail column, so the table fits 80 columns
+NAME_CHARS = 30  # and its Name column (the whole name shows below the table)
 CANCELLED = "Dry run cancelled: nothing was written. ctrl+r runs it again; esc goes back."
 
 
@@ -357,8 +358,10 @@ class DryRunScreen(WizardScreen):
         """Schema objects not migrated as they are (issue 9): translated, dropped, refused."""
         objects = plan.schema.not_as_is
         box = self.query_one("#objects")
-        box.display = bool(objects)
-        if not objects:
+        # A target holding rows is cleared or brought up to date first: run creates nothing
+        # there, so the list would only crowd out the ways forward (it shows after a clear).
+        box.display = bool(objects) and not plan.holding_rows
+        if not box.display:
             return
         self.query_one("#objects-title", Label).update(
             f"{len(objects)} schema object{'s' if len(objects) != 1 else ''} not migrated as "
@@ -370,7 +373,7 @@ class DryRunScreen(WizardScreen):
             style = VERDICT_STYLES.get(o.verdict, "")
             table.add_row(
                 cells.text(o.kind),
-                cells.text(o.name),
+                cells.text(_cut(o.name, NAME_CHARS)),
                 cells.text(o.verdict, style),
                 cells.text(_cut(o.detail or o.postgres or "", DETAIL_CHARS)),
                 key=str(i),

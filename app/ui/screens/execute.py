@@ -226,8 +226,12 @@ class ExecuteScreen(WizardScreen):
     @on(MigrationProgress)
     def _progress(self, message: MigrationProgress) -> None:
         entry = self.model.tables.get(message.table)
-        if self._sync and entry is not None and entry.finished is not None:
-            return  # the changed rows being written: the phase line says so
+        # A sync's table counts its comparison; the changed rows written after it (fewer) are
+        # named by the phase line. The comparison's last word may still come: the real count
+        # where its total was a guess.
+        finished = self._sync and entry is not None and entry.finished is not None
+        if finished and entry is not None and message.done < entry.done:
+            return
         self.model.update(message.table, message.done, message.total, message.at, message.started)
         self._refresh_row(message.table)
         self.query_one("#overall", ProgressBar).update(progress=self.model.done)
@@ -243,6 +247,7 @@ class ExecuteScreen(WizardScreen):
         )
         for column, value in (
             ("done", cells.number(entry.done)),
+            ("total", cells.number(entry.total)),
             ("rate", cells.right(formatting.rate(self.model.rate(name)))),
             ("elapsed", cells.right(formatting.duration(self.model.elapsed(name)))),
             ("eta", cells.right(formatting.duration(self.model.eta(name)))),
