@@ -483,7 +483,8 @@ def _schema_refusals(maps: list[TableMap], conn: psycopg.Connection, target: Tar
         out.append(
             f"The target has no table {', '.join(tm.name for tm in missing)}, which the file "
             f"holds ({why}), and sync does not change the schema. Clear the target "
-            f"({drop_command(target)}) and migrate again with 'run'."
+            f"({drop_command(target)}; rows AI Log Trail wrote only in PostgreSQL go too) "
+            "and migrate again with 'run'."
         )
     bad = [p for tm in maps for p in tm.problems]
     if bad:
