@@ -116,9 +116,9 @@ async def test_step_7_goes_back_to_the_dry_run_when_rows_arrived_meanwhile(
         await wait_step(pilot, app, "4/8")
         await pilot.press("space", "ctrl+n")
         await wait_step(pilot, app, "5/8")
-        screen = app.screen
-        assert isinstance(screen, ExecuteScreen)
-        await wait_for(pilot, lambda: screen.outcome is not None, what="the sync")
+        syncing = app.screen
+        assert isinstance(syncing, ExecuteScreen)
+        await wait_for(pilot, lambda: syncing.outcome is not None, what="the sync")
         assert status(app, "#outcome").startswith("Committed:"), status(app, "#outcome")
         await pilot.press("ctrl+n")
         await wait_step(pilot, app, "6/8")
