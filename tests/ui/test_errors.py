@@ -145,6 +145,7 @@ async def test_non_empty_target_two_ways_out(
         await pilot.click("#clear")
         await wait_for(pilot, lambda: "Clear the target?" in screen_text(app), what="the question")
         assert "TRUNCATE events" in screen_text(app)
+        assert "config points at this database" not in screen_text(app)  # not switched
         await pilot.click("#yes")
         await wait_for(
             pilot,
@@ -199,3 +200,28 @@ async def test_table_names_are_not_markup(
         assert cell.plain == "[b]odd[/b]"
         # Rendering can lag on a busy machine: wait for the row rather than sleeping.
         await wait_for(pilot, lambda: "[b]odd[/b]" in screen_text(app), what="the odd row")
+
+
+async def test_clearing_the_database_ai_log_trail_writes_to_says_what_else_goes(
+    wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb, config_file: Path
+) -> None:
+    """A review: after a switch, "Clear the target" did not say that AI Log Trail now writes
+    there, so rows it wrote only in PostgreSQL would go too."""
+    import tomlkit
+
+    target = parse_dsn(target_db.url).with_password(CANARY_PASSWORD)
+    execute(sample_db, target, Options())
+    doc = tomlkit.parse(config_file.read_text(encoding="utf-8"))
+    doc["database"]["backend"] = "postgres"
+    doc["database"]["postgres_dsn"] = target_db.url
+    config_file.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        await wait_for(pilot, lambda: app.state.plan is not None, what="the dry run")
+        await pilot.click("#clear")
+        await wait_for(pilot, lambda: "Clear the target?" in screen_text(app), what="the question")
+        assert "config points at this database" in screen_text(app)
+        await pilot.click("#no")

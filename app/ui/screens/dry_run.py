@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from textual.worker import get_current_worker
 
 from app.core.credentials import lookup_for_connect
-from app.core.dsn import Target
+from app.core.dsn import Target, parse_dsn
 from app.core.errors import Cancelled, MigrateError
 from app.core.migrate import Options, check_executable, dry_run
 from app.core.plan import NOT_EMPTY, PROBLEM, Plan
@@ -542,17 +542,31 @@ class DryRunScreen(WizardScreen):
         lines = [
             f"This deletes {formatting.count(rows)} rows from {plan.target.key},",
             "in one transaction:",
-            "",
-            *plan.describe(),
-            "",
-            "Your SQLite file is not touched.",
         ]
+        if self._ai_log_trail_writes_to(plan.target):  # first: a long list would hide it
+            lines += [
+                "AI Log Trail's config points at this database: rows it wrote",
+                "only here (not in SQLite) are deleted too.",
+            ]
+        lines += ["", *plan.describe(), "", "Your SQLite file is not touched."]
         self.app.push_screen(
             ConfirmDialog(
                 "Clear the target?", lines, yes="Clear the target", no="Keep it", danger=True
             ),
             lambda yes: self._clear_answer(plan, yes),
         )
+
+    def _ai_log_trail_writes_to(self, target: Target) -> bool:
+        """Whether AI Log Trail was switched to this database (in this wizard or before)."""
+        if self.wizard.state.switched_to == "postgres":
+            return True
+        config = self.wizard.config
+        if config is None or config.backend != "postgres" or not config.postgres_dsn:
+            return False
+        try:
+            return parse_dsn(config.postgres_dsn).key == target.key
+        except MigrateError:
+            return False
 
     def _clear_answer(self, plan: ClearPlan, yes: bool | None) -> None:
         if not yes:
