@@ -684,6 +684,39 @@ def test_a_moved_prompt_keeps_its_children_when_a_foreign_key_does_not_cascade(
     _assert_identical(path, target_db)
 
 
+def test_a_tree_where_an_update_frees_a_unique_value_a_new_row_takes(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A review: in a self-referencing table with a UNIQUE column, inserting before updating
+    refused a valid change (the new row took the name the update gives up)."""
+    path = sample_db(tmp_path)
+    lite = sqlite3.connect(path)
+    lite.execute(
+        "CREATE TABLE nodes (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "parent_id INTEGER REFERENCES nodes(id), name TEXT UNIQUE)"
+    )
+    lite.execute("INSERT INTO nodes (parent_id, name) VALUES (NULL, 'n1'), (1, 'n2'), (1, 'n3')")
+    lite.commit()
+    lite.close()
+    assert execute(path, _target(target_db)).committed
+    _change(
+        path,
+        lambda c: c.execute("UPDATE nodes SET name = 'zz' WHERE id = 2"),
+        lambda c: c.execute("INSERT INTO nodes (parent_id, name) VALUES (NULL, 'n2')"),
+        lambda c: c.execute("INSERT INTO nodes (parent_id, name) VALUES (NULL, 'top')"),
+        lambda c: c.execute("UPDATE nodes SET parent_id = 5 WHERE id = 3"),  # under a new row
+    )
+    plan = plan_sync(path, _target(target_db))
+    assert not plan.refusals and plan.changes["nodes"].counts == {
+        "insert": 2,
+        "update": 2,
+        "delete": 0,
+    }
+    result = execute_sync(path, _target(target_db))
+    assert result.committed and result.checksums_match
+    _assert_identical(path, target_db)
+
+
 def test_rows_trading_unique_values_are_refused_with_a_way_forward(
     tmp_path: Path, target_db: TargetDb
 ) -> None:

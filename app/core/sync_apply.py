@@ -120,17 +120,35 @@ def upsert_rows(
             ).format(tbl=tm.ident, cols=cols, scratch=SCRATCH, key=key)
         ).rowcount
 
-    # A foreign key is checked at the end of each statement: an updated row may point to a
-    # row of its own table that is new (a tree's new parent), so such tables insert first.
-    # Elsewhere updates go first: they may free a UNIQUE value that a new row takes.
+    def upsert() -> RowCounts:
+        action = (
+            sql.SQL("DO UPDATE SET {}").format(
+                sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(c) for c in others)
+            )
+            if others
+            else sql.SQL("DO NOTHING")
+        )
+        flags = conn.execute(
+            sql.SQL(
+                "INSERT INTO {tbl} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} "
+                "FROM {scratch} AS s ORDER BY s.{key} ON CONFLICT ({key}) {action} "
+                "RETURNING (xmax = 0)"  # a fresh row version: inserted, not updated
+            ).format(tbl=tm.ident, cols=cols, scratch=SCRATCH, key=key, action=action)
+        ).fetchall()
+        fresh = sum(1 for (f,) in flags if f)
+        return RowCounts(inserted=fresh, updated=len(flags) - fresh)
+
+    # A foreign key is checked at the end of each statement, a UNIQUE constraint row by row.
+    # In a table whose foreign key points to itself an updated row may point to a row the same
+    # sync inserts (a tree's new parent), and an inserted one may take a UNIQUE value an update
+    # frees: one statement, in id order, lets both through. Elsewhere the UPDATE goes first.
     if _refers_to_itself(tm):
-        inserted = insert()
-        updated = update()
+        counts = upsert()
     else:
-        updated = update()
-        inserted = insert()
+        counts = RowCounts(updated=update())
+        counts += RowCounts(inserted=insert())
     conn.execute(sql.SQL("DROP TABLE {}").format(SCRATCH))
-    return RowCounts(inserted=inserted, updated=updated)
+    return counts
 
 
 def _refers_to_itself(tm: TableMap) -> bool:
