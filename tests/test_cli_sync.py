@@ -357,3 +357,26 @@ def test_a_deadlock_with_another_session_is_one_sentence(
     assert "at the same time" in err and "nothing was committed" in err and "Traceback" not in err
     wait_for_disconnect(target_db)
     assert _state(target_db) == before
+
+
+def test_a_report_path_that_is_not_a_regular_file_is_refused_or_followed(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A review's --report onto a device file, /proc and a symbolic link: run replaced the
+    device (as root, /dev/full became a plain file) and the link. A device or a place no file
+    can be created in is refused before anything runs; a link is written through."""
+    db = sample_db(tmp_path)
+    real = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    base = ("run", "--sqlite", str(db), "--postgres-dsn", target_db.url)
+    for bad in (fifo, Path("/proc/ailt-report.json")):
+        proc = cli(tmp_path, *base, "--report", str(bad))
+        assert proc.returncode == 2, proc.stderr
+        assert "nothing was done" in proc.stderr and "Traceback" not in proc.stderr
+    assert fifo.exists() and not fifo.is_file()
+    proc = cli(tmp_path, *base, "--report", str(link))
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and json.loads(real.read_text())["executed"] is False

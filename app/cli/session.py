@@ -83,7 +83,8 @@ def emit(
             if not committed:
                 raise
             print(
-                f"ailt-migrate: warning: committed, but {exc.message[0].lower()}{exc.message[1:]}",
+                "ailt-migrate: warning: the changes are committed, but "
+                f"{exc.message[0].lower()}{exc.message[1:]}",
                 file=sys.stderr,
             )
             return

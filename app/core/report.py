@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -104,43 +105,62 @@ def check_report_path(path: Path) -> None:
     """Refuse a report path that cannot be written, before anything runs.
 
     ``--execute`` writes the report after it commits; finding out then would leave the
-    user with a committed target and an error. Raises ``BadInput``.
+    user with a committed target and an error. Writability is tried, not guessed from
+    permissions: root passes every ``os.access`` check, yet cannot create files in /proc.
+    Raises ``BadInput``.
     """
-    if path.is_dir():
-        raise BadInput(
-            f"{path} is a folder: give the report a file name, e.g. "
-            f"{path / 'ailt-migrate-report.json'}."
-        )
-    folder = path.parent
+    target = _report_file(path)
+    folder = target.parent
     while not folder.exists() and folder != folder.parent:  # mkdir(parents=True) creates these
         folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ailt-migrate-probe-"):
+            pass
+    except OSError as exc:
         raise BadInput(
-            f"The report cannot be written to {path} ({folder} is not a folder this user "
-            "may write in): choose another file; nothing was done."
-        )
-    if path.exists() and not os.access(path, os.W_OK):
+            f"The report cannot be written to {path} ({folder}: {exc.strerror}): choose "
+            "another file; nothing was done."
+        ) from None
+    if target.exists() and not os.access(target, os.W_OK):
         raise BadInput(
             f"The report cannot be written to {path} (the file is read-only): choose another "
             "file; nothing was done."
         )
 
 
-def write_report(data: dict[str, Any], path: Path) -> Path:
-    """Write the report to ``path`` atomically (a reader never sees half a file).
-
-    Raises ``BadInput`` when ``path`` is a folder or cannot be written.
-    """
-    if path.is_dir():
+def _report_file(path: Path) -> Path:
+    """The regular file a report goes to: a symbolic link is followed (the link stays a link),
+    anything else that is not a regular file (a folder, a device, a pipe) is refused, since
+    the report replaces the file it writes. Raises ``BadInput``."""
+    target = path.resolve() if path.is_symlink() else path
+    if target.is_dir():
         raise BadInput(
             f"{path} is a folder: give the report a file name, e.g. "
             f"{path / 'ailt-migrate-report.json'}."
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", 0o644)
-    except OSError as exc:
+    if target.exists() and not target.is_file():
         raise BadInput(
-            f"The report cannot be written to {path} ({exc.strerror}): choose another file."
+            f"{path} is not a regular file (a device or a pipe, say), which a report would "
+            "replace: give the report a file name; nothing was done."
+        )
+    return target
+
+
+def write_report(data: dict[str, Any], path: Path) -> Path:
+    """Write the report to ``path`` atomically (a reader never sees half a file); through a
+    symbolic link, to the file it points to.
+
+    Raises ``BadInput`` when ``path`` is a folder, not a regular file, or cannot be written.
+    """
+    target = _report_file(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, json.dumps(data, indent=2, ensure_ascii=False) + "\n", 0o644)
+    except (OSError, BadInput) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else f"cannot write in {target.parent}"
+        raise BadInput(
+            f"The report cannot be written to {path} ({reason}): choose another file."
         ) from None
     return path
