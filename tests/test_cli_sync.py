@@ -380,3 +380,25 @@ def test_a_report_path_that_is_not_a_regular_file_is_refused_or_followed(
     proc = cli(tmp_path, *base, "--report", str(link))
     assert proc.returncode == 0, proc.stderr
     assert link.is_symlink() and json.loads(real.read_text())["executed"] is False
+
+
+def test_force_syncs_a_file_that_does_not_look_like_the_source(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    path = _migrated(tmp_path, target_db)
+    conn = sqlite3.connect(path)  # the newest file goes (its rows with it), then a rebuild
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("DELETE FROM files WHERE id = (SELECT max(id) FROM files)")
+    conn.commit()
+    ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'files'").fetchone()[0]
+    conn.executescript(
+        "PRAGMA foreign_keys = OFF; CREATE TABLE files_copy AS SELECT * FROM files; "
+        f"DROP TABLE files; {ddl}; INSERT INTO files SELECT * FROM files_copy; "
+        "DROP TABLE files_copy;"
+    )
+    conn.close()
+    argv = ("sync", "--sqlite", str(path), "--postgres-dsn", target_db.url, "--execute")
+    refused = cli(tmp_path, *argv)
+    assert refused.returncode == 3 and "run sync with --force" in refused.stderr
+    forced = cli(tmp_path, *argv, "--force")
+    assert forced.returncode == 0, forced.stderr

@@ -521,6 +521,51 @@ def test_another_file_or_an_older_copy_is_refused_before_it_deletes_anything(
     assert plan_sync(path, _target(target_db)).up_to_date  # the right file still is
 
 
+def test_a_rebuilt_table_is_refused_until_forced(tmp_path: Path, target_db: TargetDb) -> None:
+    """A review rebuilt a table the usual SQLite way after deleting its newest rows, which
+    moves the AUTOINCREMENT counter back. Sync cannot tell that from an older copy: it refuses
+    and names --force, which then syncs."""
+    path = _migrated(tmp_path, target_db, sessions=6)
+
+    def rebuild(c: sqlite3.Connection) -> None:
+        top = c.execute("SELECT max(id) FROM events").fetchone()[0]
+        c.execute("DELETE FROM events WHERE id > ?", [top - 3])
+        ddl = c.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+        c.execute("CREATE TABLE events_copy AS SELECT * FROM events")
+        c.execute("DROP TABLE events")
+        c.execute(ddl)
+        c.execute("INSERT INTO events SELECT * FROM events_copy")
+        c.execute("DROP TABLE events_copy")
+
+    _change(path, rebuild)
+    plan = plan_sync(path, _target(target_db))
+    assert plan.refusals and "--force" in plan.refusals[0]
+    assert "AUTOINCREMENT counter for events" in plan.refusals[0]
+    forced = Options(other_file_ok=True)
+    assert execute_sync(path, _target(target_db), forced).committed
+    _assert_identical(path, target_db)
+
+
+def test_another_file_with_higher_counters_is_refused_by_its_contents(
+    tmp_path: Path, target_db: TargetDb
+) -> None:
+    """A review synced a larger, unrelated file: its counters were ahead, so only the rows
+    tell. Most rows both sides hold differ: refused, unless forced."""
+    from app.sample.generator import generate
+
+    path = _migrated(tmp_path, target_db, sessions=3)
+    other = tmp_path / "other.sqlite"
+    generate(other, sessions=8, seed=99, with_redactions=True)
+    before = _state(target_db)
+    plan = plan_sync(other, _target(target_db))
+    assert plan.refusals and "rows both hold under the same id differ" in plan.refusals[0]
+    assert _state(target_db) == before
+    _fails_unchanged(other, target_db, Refused, "--force")
+    assert execute_sync(other, _target(target_db), Options(other_file_ok=True)).committed
+    _assert_identical(other, target_db)
+    assert path.exists()
+
+
 def test_same_new_id_on_both_sides_after_a_sync_is_refused(
     tmp_path: Path, target_db: TargetDb
 ) -> None:

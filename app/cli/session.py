@@ -31,6 +31,7 @@ def engine_options(args: argparse.Namespace) -> Options:
         repairs=frozenset(args.repair),
         keyring_lookup=lookup_for_connect(KeyringStore()),
         prompt=prompt_password,
+        other_file_ok=getattr(args, "force", False),
     )
 
 

@@ -55,6 +55,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="sync although the file does not look like the one the target came from (most "
+        "rows differ, or a table's AUTOINCREMENT counter is behind, as after rebuilding it)",
+    )
+    parser.add_argument(
         "--report",
         type=Path,
         help="save the JSON report to this file (with --execute it is otherwise saved in the "

@@ -141,7 +141,7 @@ def not_the_source(conn: psycopg.Connection, tm: TableMap) -> str | None:
         f"This does not look like the file the target came from: {tm.name}'s ids up to "
         f"{noted:,} came from SQLite (noted on its sequence by the last run or sync), but "
         f"this file's AUTOINCREMENT counter for {tm.name} stands at {counter:,}, and SQLite "
-        "never moves it back. It is another file or an older copy, and sync would delete "
-        "rows it never held: choose the file AI Log Trail writes now (or migrate this one "
-        "into an empty database)."
+        "moves it back only when the table is rebuilt. Choose the file AI Log Trail writes "
+        "now (another file or an older copy would lose the target rows it lacks); if this "
+        "is the right file, run sync with --force."
     )

@@ -59,6 +59,8 @@ class Options:
     repairs: frozenset[str] = frozenset()
     keyring_lookup: PasswordLookup | None = None
     prompt: PasswordLookup | None = None
+    # sync only (--force): go ahead though the file does not look like the target's source
+    other_file_ok: bool = False
 
 
 @dataclass

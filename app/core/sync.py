@@ -286,13 +286,16 @@ def _sync(run: _Run, *, commit: bool) -> SyncResult:
     maps = _mapped(conn, run.src)
     refusals = _schema_refusals(maps, conn, run.connected.target)
     usable = _usable(maps)
-    refusals += [r for tm in usable if (r := not_the_source(conn, tm))][:1]
+    if not run.options.other_file_ok:
+        refusals += [r for tm in usable if (r := not_the_source(conn, tm))][:1]
     if refusals and commit:
         raise Refused(refusals[0])
     if usable:
         _lock(conn, usable)
     found = _diff_all(run, usable)
     _counted(run.src, maps, found.checksums)
+    if not run.options.other_file_ok and (other := _mostly_different(found)):
+        refusals.append(other)
     plan = _sync_plan(run.src, run.connected, maps, found.changes, refusals)
     result = SyncResult(plan, diff_s=time.monotonic() - run.started)
     if plan.refusals and commit:
@@ -574,6 +577,31 @@ def _compare(
     else:
         found.changes[tm.name] = whole_table(conn, tm, side)
     _index_early(conn, tm, found)
+
+
+MOSTLY_DIFFERENT = 0.5  # the share of rows held on both sides that differ in another file
+MOSTLY_FROM = 100  # rows held on both sides below which the share says nothing
+
+
+def _mostly_different(found: _Found) -> str | None:
+    """Why the file looks like another one than the target came from, or None.
+
+    AI Log Trail updates few rows in place (a file's ingested_at, redactions): re-ingested
+    sessions come back under new ids. Another file's rows sit under the same ids with other
+    values, so most rows both sides hold differ.
+    """
+    both = updated = 0
+    for name, digests in found.digests.items():
+        changes = found.changes[name]
+        both += len(digests.ids) - len(changes.inserts)
+        updated += len(changes.updates)
+    if both < MOSTLY_FROM or updated < both * MOSTLY_DIFFERENT:
+        return None
+    return (
+        f"This does not look like the file the target came from: {updated:,} of the "
+        f"{both:,} rows both hold under the same id differ, and sync would overwrite them. "
+        "Choose the file AI Log Trail writes; if this is the right file, run sync with --force."
+    )
 
 
 def _loses_rows(changes: TableChanges) -> bool:
