@@ -131,6 +131,7 @@ def test_switch_compares_content_and_offers_sync(
     assert status == 3
     assert "Table files: 0 row(s) to insert, 1 to update, 0 to delete." in err
     assert "1 row(s) differ" in err and "ailt-migrate sync --sqlite s.sqlite" in err
+    assert "'ailt-migrate" not in err  # the command is quoted inside, not wrapped (a review)
     assert env.read_bytes() == before
     execute_sync(Path("s.sqlite"), parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD))
     status, out, _ = cli(capsys, *argv)

@@ -144,8 +144,8 @@ def _guard(preview: SwitchPreview, sqlite_path: Path, target: Target) -> None:
     if preview.sync_command is not None:
         raise Refused(
             f"The target {target.key} does not match {sqlite_path}: "
-            f"{preview.differing_rows} row(s) differ. Bring it up to date first with "
-            f"'{preview.sync_command}', or pass --force to switch anyway."
+            f"{preview.differing_rows:,} row(s) differ. Bring it up to date first with: "
+            f"{preview.sync_command} (or pass --force to switch anyway)."
         )
     raise Refused(
         f"The target {target.key} does not hold the migrated data yet: run ailt-migrate first, "
