@@ -165,3 +165,4 @@ class SwitchApplied(Message):
     backup: Path | None = None
     pgpass: Path | None = None
     error: str | None = None
+    stale: bool = False  # not applied: the target no longer matches what the preview showed

@@ -180,3 +180,34 @@ async def test_rows_that_arrive_after_the_dry_run_are_said_to_have(
         await wait_for(pilot, lambda: screen.outcome is not None, what="the sync")
         assert "The file changed after the dry run" in status(app, "#outcome")
     assert plan_sync(sample_db, target).up_to_date
+
+
+async def test_step_7_compares_again_before_it_switches(
+    wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb, config_file: Path
+) -> None:
+    """A review: step 7 showed "same rows", AI Log Trail then ingested a file, and Apply
+    switched anyway (the command line refuses). Apply now compares again first."""
+    from app.core.config import load_config
+
+    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
+    assert execute(sample_db, target).committed
+    app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await through_source(pilot, app)
+        await pilot.press("ctrl+n")
+        await wait_step(pilot, app, "3/8")
+        button = app.screen.query_one("#sync", Button)
+        await wait_for(pilot, lambda: button.display, what="the way on")
+        await pilot.click("#sync")
+        await wait_step(pilot, app, "7/8")
+        await wait_for(pilot, lambda: "same rows" in status(app, "#guard"), what="the preview")
+        conn = open_writer(sample_db)
+        add_file_like(conn, 1, "/sessions/while-reading-step-7.jsonl")
+        conn.execute("COMMIT")
+        conn.close()
+        await pilot.press("ctrl+a")
+        await wait_for(
+            pilot, lambda: "Not switched" in status(app, "#switch-status"), what="the refusal"
+        )
+        await wait_for(pilot, lambda: "differ" in status(app, "#guard"), what="the new guard")
+    assert load_config(config_file).backend == "sqlite"

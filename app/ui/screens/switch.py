@@ -230,22 +230,42 @@ class SwitchScreen(WizardScreen):
                     no="Don't switch",
                     danger=True,
                 ),
-                lambda yes: self._apply_now(plan) if yes else None,
+                lambda yes: self._apply_now(plan, anyway=True) if yes else None,
             )
         else:
-            self._apply_now(plan)
+            self._apply_now(plan, anyway=False)
 
-    def _apply_now(self, plan: SwitchPlan) -> None:
+    def _apply_now(self, plan: SwitchPlan, *, anyway: bool) -> None:
         self.query_one("#switch-status", StatusLine).show("Writing the config…", "busy")
         self.query_one("#apply", Button).disabled = True
         box = self.query_one("#pgpass", Checkbox)
-        self._apply(plan, self._target() if box.display and box.value else None)
+        source = self.wizard.state.source
+        sqlite_path = source.path if source else self._config_sqlite()
+        again = None if anyway else (self._target(), sqlite_path)
+        self._apply(plan, self._target() if box.display and box.value else None, again)
 
     @work(thread=True, exit_on_error=False, group="switch", exclusive=True)
-    def _apply(self, plan: SwitchPlan, pgpass_for: Target | None) -> None:
+    def _apply(
+        self,
+        plan: SwitchPlan,
+        pgpass_for: Target | None,
+        again: tuple[Target | None, Path | None] | None,
+    ) -> None:
+        """Compare again first (``again``: the target and file, unless the user chose to
+        switch anyway): AI Log Trail may have ingested since the preview, as switch does."""
         message = SwitchApplied()
         secrets = pgpass_for.secrets() if pgpass_for else []
         try:
+            if again is not None and plan.to == "postgres":
+                lookup = lookup_for_connect(self.wizard.deps.credential_store)
+                fresh = preview_switch(self.wizard.deps.config_path, "postgres", *again, lookup)
+                if fresh.mismatches:
+                    message = SwitchApplied(
+                        error="Not switched: the target no longer holds the file's rows (AI "
+                        "Log Trail ingested since the preview); see the comparison above.",
+                        stale=True,
+                    )
+                    return
             backup = apply_switch(plan)
             written = None
             if pgpass_for is not None and pgpass_for.password:
@@ -262,6 +282,8 @@ class SwitchScreen(WizardScreen):
         if message.error:
             status.show(message.error, "error")
             self.query_one("#apply", Button).disabled = False
+            if message.stale:
+                self._refresh_preview()
             return
         self.wizard.state.backup_path = message.backup
         self.wizard.state.switched_to = self._plan.to if self._plan else None
