@@ -155,33 +155,28 @@ def _start_sync(
     conn.execute("COMMIT")
     conn.close()
     before = _state(target_db)
+    return _spawn_sync(tmp_path, target_db, db, "--batch-size", "20"), before
+
+
+def _spawn_sync(
+    tmp_path: Path, target_db: TargetDb, path: Path, *extra: str
+) -> subprocess.Popen[str]:
+    """``sync --execute`` in a child, as cli() runs it but without waiting for it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(
         HOME=str(tmp_path),
         PGPASSWORD=CANARY_PASSWORD,
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "sync",
-            "--sqlite",
-            str(db),
-            "--postgres-dsn",
-            target_db.url,
-            "--execute",
-            "--batch-size",
-            "20",
-        ],
+    argv = ["sync", "--sqlite", str(path), "--postgres-dsn", target_db.url, "--execute", *extra]
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", *argv],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    return proc, before
 
 
 def _wait_for_writes(target_db: TargetDb, proc: subprocess.Popen[str]) -> None:
@@ -321,27 +316,7 @@ def test_a_deadlock_with_another_session_is_one_sentence(
     for table in tables:  # a reader's locks, held until its transaction ends
         other.execute(f'SELECT 1 FROM "{table}" LIMIT 1')
     other.execute("SET deadlock_timeout = '60s'")  # sync is the one that notices
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env.update(HOME=str(tmp_path), PGPASSWORD=CANARY_PASSWORD)
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "sync",
-            "--sqlite",
-            str(path),
-            "--postgres-dsn",
-            target_db.url,
-            "--execute",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _spawn_sync(tmp_path, target_db, path)
     try:
         wait_for_query(target_db, proc, "DROP INDEX%", "sync's index clean-up")
         locker = threading.Thread(

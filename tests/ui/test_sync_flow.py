@@ -6,9 +6,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Button, ProgressBar
 
-from app.core.dsn import parse_dsn
+from app.core.dsn import Target, parse_dsn
 from app.core.migrate import execute
 from app.core.sync import SyncResult, plan_sync
 from app.ui.app import WizardApp
@@ -18,12 +19,36 @@ from tests.postgres import CANARY_PASSWORD, TargetDb
 from tests.ui.helpers import SIZE, screen_text, status, through_source, wait_for, wait_step
 
 
+def _migrate_first(sample_db: Path, target_db: TargetDb) -> Target:
+    """The file migrated once (the target the wizard then finds holding rows)."""
+    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
+    assert execute(sample_db, target).committed
+    return target
+
+
+def _ingest_file(sample_db: Path, like: int, name: str) -> None:
+    """AI Log Trail ingests one more session file into its SQLite file."""
+    conn = open_writer(sample_db)
+    add_file_like(conn, like, name)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def _third_way_out(pilot: Pilot[int], app: WizardApp, what: str) -> Button:
+    """Steps 1-3 with the file and the target given; step 3's third button, once shown."""
+    await through_source(pilot, app)
+    await pilot.press("ctrl+n")
+    await wait_step(pilot, app, "3/8")
+    button = app.screen.query_one("#sync", Button)
+    await wait_for(pilot, lambda: button.display, what=what)
+    return button
+
+
 async def test_bring_an_earlier_migration_up_to_date(
     wizard: Callable[..., WizardApp], sample_db: Path, target_db: TargetDb
 ) -> None:
     """Dry run offers "Bring it up to date" with the counts; confirm, execute, verify follow."""
-    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
-    assert execute(sample_db, target).committed
+    target = _migrate_first(sample_db, target_db)
     conn = open_writer(sample_db)  # AI Log Trail keeps ingesting into its SQLite file
     add_file_like(conn, 1, "/sessions/after-the-migration.jsonl")
     reingest(conn, 2)
@@ -33,11 +58,7 @@ async def test_bring_an_earlier_migration_up_to_date(
     expected = plan_sync(sample_db, target).totals
     app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
     async with app.run_test(size=SIZE) as pilot:
-        await through_source(pilot, app)
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "3/8")
-        button = app.screen.query_one("#sync", Button)
-        await wait_for(pilot, lambda: button.display, what="the offer to bring it up to date")
+        await _third_way_out(pilot, app, "the offer to bring it up to date")
         text = screen_text(app)
         assert "Clear the target" in text and "Choose another database" in text
         assert "Bring it up to date" in text
@@ -95,10 +116,9 @@ async def test_step_7_goes_back_to_the_dry_run_when_rows_arrived_meanwhile(
         screen = app.screen
         assert isinstance(screen, ExecuteScreen)
         await wait_for(pilot, lambda: screen.outcome is not None, what="the migration")
-        conn = open_writer(sample_db)  # AI Log Trail ingests while the user reads step 6
-        add_file_like(conn, 1, "/sessions/during-the-wizard.jsonl")
-        conn.execute("COMMIT")
-        conn.close()
+        _ingest_file(
+            sample_db, 1, "/sessions/during-the-wizard.jsonl"
+        )  # AI Log Trail ingests while the user reads step 6
         await pilot.press("ctrl+n")
         await wait_step(pilot, app, "6/8")
         await pilot.press("ctrl+n")
@@ -133,15 +153,10 @@ async def test_a_target_that_already_matches_leads_on_to_the_switch(
 ) -> None:
     """A review found step 3 a dead end when the target already held the file's rows: Next
     was off and nothing pointed on. The third button now leads to step 7."""
-    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
-    assert execute(sample_db, target).committed
+    _migrate_first(sample_db, target_db)
     app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
     async with app.run_test(size=SIZE) as pilot:
-        await through_source(pilot, app)
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "3/8")
-        button = app.screen.query_one("#sync", Button)
-        await wait_for(pilot, lambda: button.display, what="the way on")
+        button = await _third_way_out(pilot, app, "the way on")
         assert str(button.label) == "Go to the switch step…"
         assert "matches the file" in status(app, "#blocker")
         await pilot.click("#sync")
@@ -154,25 +169,16 @@ async def test_rows_that_arrive_after_the_dry_run_are_said_to_have(
 ) -> None:
     """A review confirmed 707 changes and saw 920 applied without a word: sync applies the
     file as it is when it runs (and verifies it), and step 5 now says the file changed."""
-    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
-    assert execute(sample_db, target).committed
-    conn = open_writer(sample_db)
-    add_file_like(conn, 1, "/sessions/before-the-dry-run.jsonl")
-    conn.execute("COMMIT")
-    conn.close()
+    target = _migrate_first(sample_db, target_db)
+    _ingest_file(sample_db, 1, "/sessions/before-the-dry-run.jsonl")
     app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
     async with app.run_test(size=SIZE) as pilot:
-        await through_source(pilot, app)
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "3/8")
-        button = app.screen.query_one("#sync", Button)
-        await wait_for(pilot, lambda: button.display, what="the offer to bring it up to date")
+        await _third_way_out(pilot, app, "the offer to bring it up to date")
         await pilot.click("#sync")
         await wait_step(pilot, app, "4/8")
-        conn = open_writer(sample_db)  # AI Log Trail ingests while the user reads step 4
-        add_file_like(conn, 2, "/sessions/after-the-dry-run.jsonl")
-        conn.execute("COMMIT")
-        conn.close()
+        _ingest_file(
+            sample_db, 2, "/sessions/after-the-dry-run.jsonl"
+        )  # AI Log Trail ingests while the user reads step 4
         await pilot.press("space", "ctrl+n")
         await wait_step(pilot, app, "5/8")
         screen = app.screen
@@ -189,22 +195,14 @@ async def test_step_7_compares_again_before_it_switches(
     switched anyway (the command line refuses). Apply now compares again first."""
     from app.core.config import load_config
 
-    target = parse_dsn(target_db.conninfo).with_password(CANARY_PASSWORD)
-    assert execute(sample_db, target).committed
+    _migrate_first(sample_db, target_db)
     app = wizard(dsn=target_db.url, password=CANARY_PASSWORD)
     async with app.run_test(size=SIZE) as pilot:
-        await through_source(pilot, app)
-        await pilot.press("ctrl+n")
-        await wait_step(pilot, app, "3/8")
-        button = app.screen.query_one("#sync", Button)
-        await wait_for(pilot, lambda: button.display, what="the way on")
+        await _third_way_out(pilot, app, "the way on")
         await pilot.click("#sync")
         await wait_step(pilot, app, "7/8")
         await wait_for(pilot, lambda: "same rows" in status(app, "#guard"), what="the preview")
-        conn = open_writer(sample_db)
-        add_file_like(conn, 1, "/sessions/while-reading-step-7.jsonl")
-        conn.execute("COMMIT")
-        conn.close()
+        _ingest_file(sample_db, 1, "/sessions/while-reading-step-7.jsonl")
         await pilot.press("ctrl+a")
         await wait_for(
             pilot, lambda: "Not switched" in status(app, "#switch-status"), what="the refusal"
